@@ -1,0 +1,32 @@
+# Two entry points do all the set-up: `make demo` and `make test`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export NO_MKDOCS_2_WARNING := 1
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: install demo test docs lint bench clean
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(PY) -m fashion_gan demo --out runs/demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -n 2
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) site runs
