@@ -1,0 +1,205 @@
+"""Configuration of a FashionGAN run: plain dataclasses, saved as JSON with every run and checkpoint.
+
+Two presets:
+
+- ``faithful``: the official sizes and hyper-parameters (128x128, z 80-d, text 100 -> 20, 4x8x8 spatial
+  constraint from bicubic downsampling, Adam 2e-4 / beta1 0.5, batch 4, 100 x CE and 100 x L1, all three
+  matching-aware D terms with weight 1 as the official gradients effectively have, 25,000 stage-1 iterations).
+- ``demo``: a small configuration that learns visibly on 2 CPU cores in minutes (64x64, channels x 0.25,
+  batch 16, bf16 autocast, a few hundred iterations per model).
+
+The configs are turned into keyword arguments for condgan's layers in one place, :mod:`fashion_gan.models`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DataConfig",
+    "TextConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "RunConfig",
+    "PRESETS",
+    "preset",
+    "RENDER_KINDS",
+    "STAGES",
+]
+
+RENDER_KINDS = ("compositional", "ih1_skip", "ih1")
+STAGES = ("shape", "render", "onestep")
+
+
+@dataclass
+class DataConfig:
+    """Where samples come from."""
+
+    source: str = "synthetic"  # "synthetic" (embedded, default) or "official" (the DeepFashion release)
+    root: str | None = None  # official: the data_release folder
+    cache: str | None = None  # official: a prepared uint8 cache folder (fashion_gan.data.cache)
+    image_size: int = 128
+    num_train: int = 20000  # synthetic only
+    num_test: int = 2000  # synthetic only
+    seed: int = 0  # synthetic only: sample i is a function of (seed, split, i)
+    workers: int = 1  # data-loader worker processes producing whole batches
+
+
+@dataclass
+class TextConfig:
+    """The text encoder whose frozen code feeds the design code (official: a 2-layer tanh RNN, 100-d)."""
+
+    encoder: str = "train"  # "train" (on the training sentences) or a path to official rnn_latest.pth
+    hidden_size: int = 100
+    steps: int = 400
+    batch_size: int = 128
+    lr: float = 3e-3
+
+
+@dataclass
+class ModelConfig:
+    """Network sizes. ``width`` multiplies every channel count (1.0 = official)."""
+
+    width: float = 1.0
+    z_dim: int = 80
+    code_reduced: int = 20  # the learned 1x1 reduction of the design code (official: text 100 -> 20)
+    constraint_size: int = 8
+    constraint_mode: str = "bicubic"  # official: MATLAB imresize (antialiased bicubic) of the merged masks
+    render: str = "compositional"  # stage-2 generator: compositional | ih1_skip | ih1
+    onestep_constraint: int = 7  # One-Step GAN baseline: 7 (8-7) or 4 (8-4) constraint channels
+    wearer: bool = True  # append the wearer's appearance (skin, hair colour, hair extent) to the design code
+    keep_regions: tuple[int, ...] = ()  # labels the compositional layer takes from the input at generation
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and the training loop's switches."""
+
+    steps: int = 25000
+    batch_size: int = 4
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    seg_weight: float = 100.0  # stage 1: cross-entropy weight
+    l1_weight: float = 100.0  # stage 2: L1 weight
+    d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
+    loss: str = "bce"
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
+    channels_last: bool = False
+    compile: bool = False
+    single_d_call: bool = True
+    ema_decay: float = 0.0  # 0 disables the EMA generator
+    on_nonfinite: str = "stop"  # stop | skip
+    sample_every: int = 1000
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    keep_last: int = 3
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0  # torch intra-op threads on CPU (0 = torch's default)
+
+
+@dataclass
+class RunConfig:
+    """Everything about a run; saved as ``config.json`` in the run folder and inside each checkpoint."""
+
+    preset: str = "faithful"
+    data: DataConfig = field(default_factory=DataConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild from :meth:`to_dict`; unknown keys are an error that names them."""
+        if not isinstance(data, dict):
+            raise TypeError(f"config: expected a dict, got {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        sections = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(sections))
+        if unknown:
+            raise ValueError(f"config: unknown sections {unknown}; expected some of {sorted(sections)}")
+        for name, value in data.items():
+            if name == "preset":
+                kwargs[name] = value
+                continue
+            section_cls = {"data": DataConfig, "text": TextConfig, "model": ModelConfig, "train": TrainConfig}[name]
+            kwargs[name] = _section_from_dict(section_cls, value, name)
+        return cls(**kwargs)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+        return cls.from_dict(data)
+
+    def replace(self, **sections: dict[str, Any]) -> RunConfig:
+        """A copy with fields of sections overridden, e.g. ``cfg.replace(train={"steps": 10})``."""
+        out = self
+        for name, updates in sections.items():
+            if name == "preset":
+                out = dataclasses.replace(out, preset=updates)
+                continue
+            current = getattr(out, name)
+            valid = {f.name for f in fields(current)}
+            bad = sorted(set(updates) - valid)
+            if bad:
+                raise ValueError(f"config.{name}: unknown fields {bad}; expected some of {sorted(valid)}")
+            out = dataclasses.replace(out, **{name: dataclasses.replace(current, **updates)})
+        return out
+
+
+def _section_from_dict(section_cls, value: Any, name: str):
+    if not isinstance(value, dict):
+        raise TypeError(f"config.{name}: expected a dict, got {type(value).__name__}")
+    valid = {f.name: f for f in fields(section_cls)}
+    bad = sorted(set(value) - set(valid))
+    if bad:
+        raise ValueError(f"config.{name}: unknown fields {bad}; expected some of {sorted(valid)}")
+    cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+    return section_cls(**cleaned)
+
+
+def _faithful() -> RunConfig:
+    return RunConfig(preset="faithful")
+
+
+def _demo() -> RunConfig:
+    return RunConfig(
+        preset="demo",
+        data=DataConfig(image_size=64, num_train=20000, num_test=512, workers=1),
+        text=TextConfig(steps=300, batch_size=128),
+        model=ModelConfig(width=0.25, keep_regions=()),
+        train=TrainConfig(
+            steps=500,
+            batch_size=16,
+            precision="bf16",
+            sample_every=100,
+            checkpoint_every=100,
+            log_every=10,
+        ),
+    )
+
+
+PRESETS = {"faithful": _faithful, "demo": _demo}
+
+
+def preset(name: str) -> RunConfig:
+    """A fresh :class:`RunConfig` of the named preset (``faithful`` or ``demo``)."""
+    if name not in PRESETS:
+        raise ValueError(f"preset: expected one of {sorted(PRESETS)}, got {name!r}")
+    return PRESETS[name]()
