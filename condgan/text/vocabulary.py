@@ -72,7 +72,28 @@ class Vocabulary:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"vocabulary file not found: {path}")
-        return cls([line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()], **kwargs)
+        return cls(
+            [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()], **kwargs
+        )
+
+    @classmethod
+    def from_sentences(cls, sentences: Iterable[str], **kwargs) -> Vocabulary:
+        """Build a vocabulary whose ids follow each word's first appearance in ``sentences``.
+
+        This is how the official ids were assigned (1 the, 2 lady, 3 was, 4 wearing, ...).
+
+        Example:
+            >>> Vocabulary.from_sentences(["the lady wore a dress.", "the man wore a tee."]).words
+            ['the', 'lady', 'wore', 'a', 'dress', 'man', 'tee']
+        """
+        if isinstance(sentences, str):
+            raise TypeError("sentences: expected an iterable of str, got a single str")
+        seen: dict[str, None] = {}
+        for sentence in sentences:
+            seen.update(dict.fromkeys(tokenize(sentence)))
+        if not seen:
+            raise ValueError("sentences: expected at least one sentence with a word, got none")
+        return cls(list(seen), **kwargs)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -97,8 +118,12 @@ class Vocabulary:
             raise UnknownWordError(f"sentence {sentence!r}: expected at least one known word, got none")
         return ids
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """Words of ``ids`` joined by spaces; padding (0) is dropped."""
+    def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
+        """Words of ``ids`` (a sequence or a 1-d tensor) joined by spaces; padding (0) is dropped."""
+        if isinstance(ids, torch.Tensor):
+            if ids.ndim != 1:
+                raise ValueError(f"ids: expected a 1-d tensor of word ids, got shape {tuple(ids.shape)}")
+            ids = ids.tolist()
         out = []
         for i in ids:
             i = int(i)
@@ -110,7 +135,21 @@ class Vocabulary:
         return " ".join(out)
 
     def encode_batch(self, sentences: Sequence[str], *, max_length: int | None = None) -> torch.Tensor:
-        """Encode and right-pad with 0 into a ``(B, L)`` int64 tensor."""
+        """Encode and right-pad with 0 into a ``(B, L)`` int64 tensor; ``max_length`` truncates longer ones.
+
+        Example:
+            >>> Vocabulary(["a", "red", "dress"]).encode_batch(["a red dress", "a dress"])
+            tensor([[1, 2, 3],
+                    [1, 3, 0]])
+        """
+        if isinstance(sentences, str):
+            raise TypeError("sentences: expected a sequence of str, got a single str")
+        if len(sentences) == 0:
+            raise ValueError("sentences: expected at least one sentence, got none")
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):
+            raise TypeError(f"max_length: expected a positive int or None, got {type(max_length).__name__}")
+        if max_length is not None and max_length <= 0:
+            raise ValueError(f"max_length: expected a positive int or None, got {max_length}")
         encoded = [self.encode(s) for s in sentences]
         length = max(len(e) for e in encoded) if max_length is None else max_length
         out = torch.zeros(len(encoded), length, dtype=torch.int64)
