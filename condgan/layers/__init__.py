@@ -1,0 +1,70 @@
+"""condgan's layers: one concept per file, each a function plus an ``nn.Module`` with keyword-only config.
+
+- :mod:`~condgan.layers.label_maps`: one-hot encoding and class merging (FashionGAN 7 -> 4, ATR 18 -> 7).
+- :mod:`~condgan.layers.spatial_constraint`: the paper's ``down-m(S0)`` soft masks.
+- :mod:`~condgan.layers.conditioning`: tile a code over a feature map and concatenate; the design code.
+- :mod:`~condgan.layers.compositional`: the compositional mapping layer ``I = sum_k S_k * T_k``.
+- :mod:`~condgan.layers.seg_encoding`: the official stage-2 condition (colour code, blur, offset).
+"""
+
+from condgan.layers.compositional import MASK_KINDS, CompositionalMapping, compose_regions
+from condgan.layers.conditioning import DesignCode, TileConcat, assemble_design_code, concat_code, tile_code
+from condgan.layers.label_maps import (
+    ATR_18_TO_7,
+    ATR_LABELS,
+    FASHIONGAN_7_TO_4,
+    FASHIONGAN_LABELS,
+    FASHIONGAN_MERGED,
+    MergeLabels,
+    OneHotLabels,
+    merge_labels,
+    merge_probabilities,
+    one_hot_labels,
+)
+from condgan.layers.seg_encoding import (
+    BORDER_TYPES,
+    OFFICIAL_BLUR_KERNEL,
+    OFFICIAL_PALETTE,
+    ColorCodeEncoding,
+    color_code_segmentation,
+)
+from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES, SpatialConstraint, spatial_constraint
+
+# ---- conv blocks (condgan/layers/blocks.py) ------------------------------------------------------------
+# The owner of blocks.py adds its import here and its names to __all__ below.
+# ----------------------------------------------------------------------------------------------------------
+
+__all__ = [
+    # label_maps
+    "FASHIONGAN_LABELS",
+    "FASHIONGAN_MERGED",
+    "FASHIONGAN_7_TO_4",
+    "ATR_LABELS",
+    "ATR_18_TO_7",
+    "one_hot_labels",
+    "merge_labels",
+    "merge_probabilities",
+    "OneHotLabels",
+    "MergeLabels",
+    # spatial_constraint
+    "SPATIAL_CONSTRAINT_MODES",
+    "spatial_constraint",
+    "SpatialConstraint",
+    # conditioning
+    "tile_code",
+    "concat_code",
+    "TileConcat",
+    "assemble_design_code",
+    "DesignCode",
+    # compositional
+    "MASK_KINDS",
+    "compose_regions",
+    "CompositionalMapping",
+    # seg_encoding
+    "OFFICIAL_PALETTE",
+    "OFFICIAL_BLUR_KERNEL",
+    "BORDER_TYPES",
+    "color_code_segmentation",
+    "ColorCodeEncoding",
+    # blocks: names added by the blocks.py owner
+]
