@@ -15,16 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from condgan._checks import check_integer, check_label_range, check_positive_int, check_rank, check_same_batch
+from condgan.layers.label_maps import FASHIONGAN_7_TO_4
+from condgan.layers.spatial_constraint import spatial_constraint
 
 __all__ = ["constraint_agreement", "region_agreement", "per_class_iou"]
-
-# FashionGAN label id -> merged class of the spatial constraint ``[hair, face, rest, background]``; the same
-# table as ``condgan.layers.label_maps.FASHIONGAN_7_TO_4`` (kept private here so that this module stands
-# alone).
-_FASHIONGAN_7_TO_4: tuple[int, ...] = (3, 0, 1, 2, 2, 2, 2)
 
 
 def _check_labels(name: str, labels: object) -> torch.Tensor:
@@ -54,26 +50,20 @@ def _check_size(size: object) -> tuple[int, int]:
     return value, value
 
 
-def _class_fractions(merged: torch.Tensor, num_merged: int, size: tuple[int, int]) -> torch.Tensor:
-    """Per-cell class fractions ``(B, M, h, w)`` of a merged label map: area average of its one-hot map."""
-    one_hot = F.one_hot(merged, num_merged).permute(0, 3, 1, 2).to(torch.float32)
-    return F.adaptive_avg_pool2d(one_hot, size)
-
-
 def constraint_agreement(
     pred_labels: torch.Tensor,
     target_labels: torch.Tensor,
     *,
-    table: Sequence[int] | None = _FASHIONGAN_7_TO_4,
+    table: Sequence[int] | None = FASHIONGAN_7_TO_4,
     num_classes: int | None = None,
     size: int | tuple[int, int] = 8,
 ) -> torch.Tensor:
     """Agreement of two label maps' spatial constraints (the paper's ``down_m(S)``), 1 = identical.
 
     Both maps are merged through ``table`` (FashionGAN: 7 labels -> ``[hair, face, rest, background]``) and
-    area-downsampled to ``size x size`` cells of class fractions ``p_c`` (pred) and ``q_c`` (target). Per cell
-    the agreement is one minus the total-variation distance of the two fraction vectors, averaged over the
-    cells:
+    area-downsampled to ``size x size`` cells (:func:`condgan.layers.spatial_constraint`, ``mode="area"``) of
+    class fractions ``p_c`` (pred) and ``q_c`` (target). Per cell the agreement is one minus the
+    total-variation distance of the two fraction vectors, averaged over the cells:
 
     ``agreement = mean_cells (1 - 0.5 * sum_k |p_ck - q_ck|)``, in ``[0, 1]``; 1 iff the soft constraints are
     equal, 0 iff no cell shares any class.
@@ -112,16 +102,21 @@ def constraint_agreement(
         if num_classes is None:
             raise ValueError("num_classes: expected a positive int when table is None, got None")
         num_labels = check_positive_int("num_classes", num_classes)
-        lookup = torch.arange(num_labels, device=pred_labels.device)
+        entries = None
     else:
         entries = _check_table(table)
         num_labels = len(entries)
-        lookup = torch.tensor(entries, dtype=torch.long, device=pred_labels.device)
     check_label_range("pred_labels", pred_labels, num_labels)
     check_label_range("target_labels", target_labels, num_labels)
-    num_merged = int(lookup.max()) + 1
-    pred = _class_fractions(lookup[pred_labels.long()], num_merged, grid)
-    target = _class_fractions(lookup.to(target_labels.device)[target_labels.long()], num_merged, grid)
+    options = {
+        "size": grid,
+        "table": entries,
+        "num_classes": num_labels,
+        "mode": "area",
+        "check_labels": False,
+    }
+    pred = spatial_constraint(pred_labels, **options)
+    target = spatial_constraint(target_labels, **options)
     total_variation = 0.5 * (pred - target.to(pred.device)).abs().sum(dim=1)
     return (1.0 - total_variation).mean(dim=(1, 2))
 
