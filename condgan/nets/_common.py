@@ -1,0 +1,173 @@
+"""Pieces shared by the generators and discriminators: input checks, code reduction, condition encoders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import einops
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+from condgan._checks import check_floating, check_positive_int, check_rank, check_tensor
+from condgan.layers.blocks import Conv3x3Block, DownBlock, NormSpec
+
+CONDITION_ENCODERS = ("conv3x3", "strided")
+
+
+def check_nonneg_int(name: str, value: object) -> int:
+    """Check ``value`` is an ``int >= 0`` (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected a non-negative int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name}: expected a non-negative int, got {value}")
+    return value
+
+
+def check_channels_list(name: str, channels: object, *, allow_empty: bool = False) -> tuple[int, ...]:
+    """Check ``channels`` is a sequence of positive ints; return it as a tuple."""
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence):
+        raise TypeError(f"{name}: expected a sequence of positive ints, got {type(channels).__name__}")
+    out = tuple(channels)
+    if not out and not allow_empty:
+        raise ValueError(f"{name}: expected at least one channel count, got an empty sequence")
+    for i, c in enumerate(out):
+        check_positive_int(f"{name}[{i}]", c)
+    return out
+
+
+def check_power_of_two(name: str, value: object, *, minimum: int = 1) -> int:
+    """Check ``value`` is a power-of-two int ``>= minimum``."""
+    check_positive_int(name, value)
+    if value < minimum or value & (value - 1):
+        raise ValueError(f"{name}: expected a power of two >= {minimum}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """Check ``value`` is one of the strings in ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_vector_input(name: str, value: object, dim: int, dim_name: str) -> torch.Tensor | None:
+    """Check a per-sample vector input (noise or code) of size ``dim``; ``dim == 0`` requires ``None``.
+
+    Accepts ``(B, dim)`` and, for the official ``nz x 1 x 1`` layout, ``(B, dim, 1, 1)``; returns
+    ``(B, dim)``.
+    """
+    if dim == 0:
+        if value is not None:
+            raise ValueError(
+                f"{name}: expected None (this network was built with {dim_name}=0), got a tensor"
+            )
+        return None
+    if value is None:
+        raise ValueError(f"{name}: expected a tensor of shape (B, {dim}), got None")
+    check_tensor(name, value)
+    check_floating(name, value)
+    if value.ndim == 4 and value.shape[2:] == (1, 1):
+        value = value.flatten(1)
+    if value.ndim != 2 or value.shape[1] != dim:
+        raise ValueError(f"{name}: expected shape (B, {dim}), got {tuple(value.shape)}")
+    return value
+
+
+def check_map_input(name: str, value: object, channels: int, size: int | None) -> torch.Tensor | None:
+    """Check a spatial input ``(B, channels, size, size)``; ``channels == 0`` requires ``None``."""
+    if channels == 0:
+        if value is not None:
+            raise ValueError(f"{name}: expected None (this network was built without a {name}), got a tensor")
+        return None
+    layout = f"(B, {channels}, H, W)" if size is None else f"(B, {channels}, {size}, {size})"
+    if value is None:
+        raise ValueError(f"{name}: expected a tensor of shape {layout}, got None")
+    check_rank(name, value, 4, layout)
+    check_floating(name, value)
+    if value.shape[1] != channels or (size is not None and value.shape[2:] != (size, size)):
+        raise ValueError(f"{name}: expected shape {layout}, got {tuple(value.shape)}")
+    return value
+
+
+def check_batch(**tensors: torch.Tensor | None) -> int:
+    """Check the given tensors (``None`` skipped) share their batch size; return it."""
+    sizes = {k: v.shape[0] for k, v in tensors.items() if v is not None}
+    if len(set(sizes.values())) > 1:
+        got = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ValueError(f"batch size mismatch: expected equal first dimensions, got {got}")
+    return next(iter(sizes.values()))
+
+
+def tile(code: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``(B, D) -> (B, D, height, width)`` by repetition."""
+    return einops.repeat(code, "b d -> b d h w", h=height, w=width)
+
+
+class CodeReduction(nn.Module):
+    """Learned reduction of a code: ``Linear(dim -> reduced) [-> BatchNorm] -> LeakyReLU(0.2)``.
+
+    The official generators use it without a norm (a 1x1 conv 100 -> 20 + LReLU), the discriminators with one
+    (1x1 conv -> BN -> LReLU). A linear layer on ``(B, D)`` equals a 1x1 conv on ``(B, D, 1, 1)``, weights
+    included. With ``reduced_dim=None`` the code passes through unchanged.
+    """
+
+    def __init__(
+        self,
+        code_dim: int,
+        reduced_dim: int | None,
+        *,
+        norm: bool,
+        bias: bool | None,
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        self.code_dim = code_dim
+        self.out_dim = code_dim if reduced_dim is None else reduced_dim
+        if reduced_dim is None or code_dim == 0:
+            self.out_dim = code_dim
+            self.body = nn.Identity()
+            return
+        check_positive_int("code_reduced_dim", reduced_dim)
+        if bias is None:
+            bias = not norm
+        linear = nn.Linear(code_dim, reduced_dim, bias=bias)
+        layers: list[nn.Module] = [_spectral_norm(linear) if spectral_norm else linear]
+        if norm:
+            layers.append(nn.BatchNorm1d(reduced_dim))
+        layers.append(nn.LeakyReLU(0.2))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, code: torch.Tensor) -> torch.Tensor:
+        return self.body(code)
+
+
+def build_condition_encoder(
+    kind: str,
+    in_channels: int,
+    channels: Sequence[int],
+    *,
+    first_norm: bool,
+    norm: NormSpec,
+    bias: bool | None,
+    spectral_norm: bool,
+) -> nn.Sequential:
+    """Encode a spatial condition: 3x3 conv blocks (same resolution) or conv-4 stride-2 blocks (halving each).
+
+    Every block is ``conv -> norm -> LeakyReLU(0.2)``; the first has no norm when ``first_norm`` is False.
+    """
+    block = Conv3x3Block if kind == "conv3x3" else DownBlock
+    layers = []
+    prev = in_channels
+    for i, c in enumerate(channels):
+        layers.append(
+            block(
+                prev,
+                c,
+                norm=norm if (i > 0 or first_norm) else "none",
+                bias=bias,
+                spectral_norm=spectral_norm,
+            )
+        )
+        prev = c
+    return nn.Sequential(*layers)

@@ -1,0 +1,244 @@
+"""DCGAN-style conditional discriminator ``D(x, condition, code) -> logit`` (official sr1 and ih1 D)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from condgan._checks import check_positive_int
+from condgan.layers.blocks import Conv3x3Block, ConvNormAct, DownBlock, NormSpec
+from condgan.nets._common import (
+    CONDITION_ENCODERS,
+    CodeReduction,
+    build_condition_encoder,
+    check_batch,
+    check_channels_list,
+    check_choice,
+    check_map_input,
+    check_nonneg_int,
+    check_power_of_two,
+    check_vector_input,
+    tile,
+)
+from condgan.nets.projection import ProjectionHead
+
+__all__ = ["ConditionalDiscriminator", "DISCRIMINATOR_HEADS"]
+
+DISCRIMINATOR_HEADS = ("concat", "projection")
+
+
+class ConditionalDiscriminator(nn.Module):
+    """Conditional DCGAN discriminator returning one logit per sample (no sigmoid: the losses take logits).
+
+    Data flow (``channels[i]`` lives at ``r = image_size / 2**(i+1)``; the last level must be 4x4)::
+
+        x = softmax(x) if input_softmax                          (official stage-1 D, reference doc §2.3)
+        for each DownBlock i (conv 4x4 s2 p1 -> BN -> LReLU; no BN on the first):
+            x = block(x)                                          now at resolution r
+            if r == fuse_at: x = [x, encode(condition)]
+            if r == mid_at:  x = mid blocks (3x3 conv, BN, LReLU)(x)
+        c = LReLU(BN(Linear(code)))                               the reduced code (B, code_reduced_dim)
+        head="concat":     logit = conv4x4_valid(LReLU(BN(conv1x1([x, tile(c, 4, 4)]))))
+        head="projection": logit = ProjectionHead(x, c)           (sum pooling, Miyato & Koyama 2018)
+
+    The image size is ``4 * 2**len(channels)``. The spatial condition is either encoded at its own resolution
+    by 3x3 conv blocks (``"conv3x3"``, stage 1: 4x8x8 -> conv3x3 64 (no BN) -> conv3x3 128 + BN, at 8x8) or by
+    a second stream of strided blocks from full resolution (``"strided"``: the two-stream ``ih1`` D, 3x128x128
+    -> 64 (no BN) -> 128 -> 256 at 16x16, separate weights from the image stream).
+
+    Args:
+        in_channels: channels of ``x`` (7 segmentation logits for stage 1, 3 for images).
+        channels: output channels of the image-stream DownBlocks.
+        first_norm: normalise the first DownBlock (DCGAN: no).
+        input_softmax: apply a softmax over the channels of ``x`` first (the official stage-1 D does this to
+            the real one-hot maps and the fake logits alike).
+        condition_channels: channels of the spatial condition (0: none).
+        condition_size: its height = width.
+        condition_encoder: ``"conv3x3"`` or ``"strided"``.
+        condition_encoder_channels: output channels of the condition blocks (the first has no norm).
+        fuse_at: resolution at which the encoded condition is concatenated.
+        mid_at: resolution of the mid blocks (after the fusion when equal).
+        mid_channels: output channels of the 3x3 mid blocks (empty: none).
+        code_dim: size of the code (0: no code).
+        code_reduced_dim: output of the code reduction ``Linear -> BN -> LReLU`` (``None``: the raw code).
+        head: ``"concat"`` (tile the code at 4x4, official) or ``"projection"``.
+        head_channels: channels of the 1x1 conv of the ``"concat"`` head.
+        norm: see :func:`condgan.layers.blocks.get_norm_layer`.
+        bias: conv biases (``None``: only where no norm follows; official: ``False``).
+        spectral_norm: spectral normalisation on every conv and linear layer of the trunk and head.
+
+    Shapes:
+        ``x (B, in_channels, H, H)``, ``condition (B, condition_channels, S, S)``, ``code (B, code_dim)``
+        -> ``(B,)``.
+
+    Example:
+        >>> d = ConditionalDiscriminator(
+        ...     in_channels=7, channels=(8, 16, 16), input_softmax=True, condition_channels=4,
+        ...     condition_size=8, condition_encoder_channels=(8, 8), fuse_at=8, mid_at=16, mid_channels=(8,),
+        ...     code_dim=10, code_reduced_dim=4, head_channels=16)
+        >>> d(torch.randn(2, 7, 32, 32), torch.rand(2, 4, 8, 8), torch.randn(2, 10)).shape
+        torch.Size([2])
+    """
+
+    def __init__(
+        self,
+        *,
+        in_channels: int = 3,
+        channels: Sequence[int] = (64, 128, 256, 512, 512),
+        first_norm: bool = False,
+        input_softmax: bool = False,
+        condition_channels: int = 4,
+        condition_size: int = 8,
+        condition_encoder: str = "conv3x3",
+        condition_encoder_channels: Sequence[int] = (64, 128),
+        fuse_at: int = 8,
+        mid_at: int | None = 16,
+        mid_channels: Sequence[int] = (512, 512, 256),
+        code_dim: int = 100,
+        code_reduced_dim: int | None = 20,
+        head: str = "concat",
+        head_channels: int = 512,
+        norm: NormSpec = "batch",
+        bias: bool | None = None,
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        check_positive_int("in_channels", in_channels)
+        channels = check_channels_list("channels", channels)
+        check_nonneg_int("condition_channels", condition_channels)
+        check_choice("condition_encoder", condition_encoder, CONDITION_ENCODERS)
+        mid_channels = check_channels_list("mid_channels", mid_channels, allow_empty=True)
+        check_nonneg_int("code_dim", code_dim)
+        check_choice("head", head, DISCRIMINATOR_HEADS)
+        check_positive_int("head_channels", head_channels)
+        self.image_size = 4 * 2 ** len(channels)
+        resolutions = [self.image_size // 2 ** (i + 1) for i in range(len(channels))]
+
+        if condition_channels:
+            check_power_of_two("condition_size", condition_size)
+            enc_channels = check_channels_list("condition_encoder_channels", condition_encoder_channels)
+            if fuse_at not in resolutions:
+                raise ValueError(f"fuse_at: expected one of the resolutions {resolutions}, got {fuse_at!r}")
+            reach = fuse_at if condition_encoder == "conv3x3" else fuse_at * 2 ** len(enc_channels)
+            if condition_size != reach:
+                raise ValueError(
+                    f"condition_size: expected {reach} (the {condition_encoder!r} encoder with "
+                    f"{len(enc_channels)} blocks meets the image stream at fuse_at={fuse_at}), "
+                    f"got {condition_size}"
+                )
+            self.condition_encoder = build_condition_encoder(
+                condition_encoder,
+                condition_channels,
+                enc_channels,
+                first_norm=False,
+                norm=norm,
+                bias=bias,
+                spectral_norm=spectral_norm,
+            )
+            cond_out = enc_channels[-1]
+        else:
+            self.condition_encoder = None
+            fuse_at, cond_out = None, 0
+        if mid_channels:
+            if mid_at not in resolutions:
+                raise ValueError(f"mid_at: expected one of the resolutions {resolutions}, got {mid_at!r}")
+        else:
+            mid_at = None
+
+        self.in_channels = in_channels
+        self.input_softmax = input_softmax
+        self.condition_channels = condition_channels
+        self.condition_size = condition_size if condition_channels else None
+        self.fuse_at = fuse_at
+        self.mid_at = mid_at
+        self.code_dim = code_dim
+        self.head_kind = head
+
+        blocks = []
+        self.mid = None
+        prev = in_channels
+        for i, (c, res) in enumerate(zip(channels, resolutions, strict=True)):
+            blocks.append(
+                DownBlock(
+                    prev,
+                    c,
+                    norm=norm if (i > 0 or first_norm) else "none",
+                    bias=bias,
+                    spectral_norm=spectral_norm,
+                )
+            )
+            prev = c
+            if res == fuse_at:
+                prev += cond_out
+            if res == mid_at:
+                mids = []
+                for m in mid_channels:
+                    mids.append(Conv3x3Block(prev, m, norm=norm, bias=bias, spectral_norm=spectral_norm))
+                    prev = m
+                self.mid = nn.Sequential(*mids)
+        self.blocks = nn.ModuleList(blocks)
+        self.resolutions = tuple(resolutions)
+
+        self.code_branch = CodeReduction(
+            code_dim, code_reduced_dim, norm=True, bias=bias, spectral_norm=spectral_norm
+        )
+        code_out = self.code_branch.out_dim
+        if head == "projection":
+            if code_dim == 0:
+                raise ValueError(
+                    "head: expected 'concat' when code_dim=0 (a projection needs a code), got 'projection'"
+                )
+            self.head = ProjectionHead(
+                in_channels=prev, code_dim=code_out, pool="sum", spectral_norm=spectral_norm
+            )
+        else:
+            self.head = nn.Sequential(
+                ConvNormAct(
+                    prev + code_out,
+                    head_channels,
+                    kernel_size=1,
+                    norm=norm,
+                    bias=bias,
+                    spectral_norm=spectral_norm,
+                ),
+                ConvNormAct(
+                    head_channels,
+                    1,
+                    kernel_size=4,
+                    padding=0,
+                    norm="none",
+                    act="none",
+                    bias=bias,
+                    spectral_norm=spectral_norm,
+                ),
+            )
+
+    def features(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """The trunk: ``(B, C, 4, 4)`` features before the code enters (inputs checked by :meth:`forward`)."""
+        if self.input_softmax:
+            x = torch.softmax(x, dim=1)
+        for block, res in zip(self.blocks, self.resolutions, strict=True):
+            x = block(x)
+            if res == self.fuse_at:
+                x = torch.cat([x, self.condition_encoder(condition)], dim=1)
+            if res == self.mid_at:
+                x = self.mid(x)
+        return x
+
+    def forward(
+        self, x: torch.Tensor, condition: torch.Tensor | None = None, code: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Score ``x`` under ``condition`` and ``code``; returns logits ``(B,)``."""
+        check_map_input("x", x, self.in_channels, self.image_size)
+        condition = check_map_input("condition", condition, self.condition_channels, self.condition_size)
+        code = check_vector_input("code", code, self.code_dim, "code_dim")
+        check_batch(x=x, condition=condition, code=code)
+        h = self.features(x, condition)
+        c = self.code_branch(code) if code is not None else None
+        if self.head_kind == "projection":
+            return self.head(h, c)
+        if c is not None:
+            h = torch.cat([h, tile(c, h.shape[-2], h.shape[-1])], dim=1)
+        return self.head(h).flatten()
