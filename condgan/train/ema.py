@@ -1,0 +1,80 @@
+"""Exponential moving average (EMA) of a generator's weights.
+
+GAN generators are usually evaluated with an EMA of their weights, which is smoother than the last iterate.
+This is :class:`torch.optim.swa_utils.AveragedModel` with :func:`~torch.optim.swa_utils.get_ema_multi_avg_fn`
+(one fused ``lerp`` per device and dtype): parameters are averaged, buffers (BatchNorm running statistics) are
+copied from the live model at each update.
+
+    W_ema <- decay * W_ema + (1 - decay) * W        (the first update copies W)
+
+The EMA is an ``nn.Module``: save and load it with :func:`condgan.train.save_checkpoint` like any module.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from condgan.train.distributed import unwrap_model
+
+__all__ = ["make_ema", "update_ema"]
+
+
+def make_ema(module: nn.Module, decay: float = 0.999) -> AveragedModel:
+    """Create an EMA copy of ``module`` (a deep copy, in eval mode, without gradients).
+
+    Args:
+        module: The model to track. DDP / ``torch.compile`` wrappers are unwrapped first.
+        decay: ``W_ema <- decay * W_ema + (1 - decay) * W``; in ``[0, 1]`` (0 copies, 1 freezes).
+
+    Returns:
+        An :class:`~torch.optim.swa_utils.AveragedModel`; call it like the model, update it with
+        :func:`update_ema` after each optimizer step.
+
+    Example:
+        >>> net = nn.Linear(2, 1, bias=False)
+        >>> ema = make_ema(net, decay=0.9)
+        >>> update_ema(ema, net)  # first update copies
+        >>> with torch.no_grad():
+        ...     _ = net.weight.fill_(1.0)
+        ...     _ = ema.module.weight.fill_(0.0)
+        >>> update_ema(ema, net)
+        >>> ema.module.weight  # 0.9 * 0 + 0.1 * 1
+        Parameter containing:
+        tensor([[0.1000, 0.1000]])
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected an nn.Module, got {type(module).__name__}")
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)):
+        raise TypeError(f"decay: expected a float in [0, 1], got {type(decay).__name__}")
+    if not (math.isfinite(decay) and 0.0 <= decay <= 1.0):
+        raise ValueError(f"decay: expected a float in [0, 1], got {decay}")
+    ema = AveragedModel(
+        unwrap_model(module), multi_avg_fn=get_ema_multi_avg_fn(float(decay)), use_buffers=False
+    )
+    ema.requires_grad_(False)
+    ema.eval()
+    return ema
+
+
+@torch.no_grad()
+def update_ema(ema: AveragedModel, module: nn.Module) -> None:
+    """Fold the current weights of ``module`` into ``ema`` (buffers are copied, not averaged).
+
+    Args:
+        ema: Made by :func:`make_ema` from a model with the same structure.
+        module: The live model (DDP / ``torch.compile`` wrappers are unwrapped).
+    """
+    if not isinstance(ema, AveragedModel):
+        raise TypeError(f"ema: expected an AveragedModel from make_ema, got {type(ema).__name__}")
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected an nn.Module, got {type(module).__name__}")
+    live = unwrap_model(module)
+    n_ema = sum(1 for _ in ema.module.parameters())
+    n_live = sum(1 for _ in live.parameters())
+    if n_ema != n_live:
+        raise ValueError(f"module: expected {n_ema} parameters like the EMA copy, got {n_live}")
+    ema.update_parameters(live)
