@@ -1,0 +1,123 @@
+"""Reconstruction terms of the FashionGAN generators (reference doc §3.1).
+
+* Stage 1: cross-entropy between the 7-channel segmentation logits and the ground-truth label map, weight 100
+  (official ``cudnn.SpatialCrossEntropyCriterion``, mean over pixels).
+* Stage 2: mean absolute error between the generated and the real image, weight 100 (official
+  ``nn.AbsCriterion``).
+
+The weights belong to the recipe; these functions return the unweighted means.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from condgan._checks import check_floating, check_integer, check_label_range, check_rank, check_tensor
+
+__all__ = ["segmentation_cross_entropy", "l1_reconstruction", "SegmentationCrossEntropy", "L1Reconstruction"]
+
+
+def segmentation_cross_entropy(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    ignore_index: int | None = None,
+    check_labels: bool = True,
+) -> torch.Tensor:
+    """Per-pixel cross-entropy ``-mean_{b,y,x} log softmax(logits)[labels]``.
+
+    Args:
+        logits: ``(B, K, H, W)`` unnormalised class scores.
+        labels: ``(B, H, W)`` integer labels in ``[0, K)`` (``ignore_index`` excepted), or ``(B, K, H, W)``
+            float class probabilities / one-hot maps (soft targets; ``ignore_index`` must be ``None``).
+        ignore_index: a label value excluded from the mean.
+        check_labels: scan integer labels for out-of-range values first (a clear error instead of a CUDA
+            device assert); switch off in a hot loop whose labels are known good.
+
+    Returns:
+        A scalar (mean over the counted pixels).
+
+    Example:
+        >>> logits = torch.zeros(1, 4, 2, 2)  # uniform over 4 classes
+        >>> labels = torch.zeros(1, 2, 2, dtype=torch.long)
+        >>> round(float(segmentation_cross_entropy(logits, labels)), 4)  # log 4
+        1.3863
+    """
+    check_rank("logits", logits, 4, "(B, K, H, W)")
+    check_floating("logits", logits)
+    check_tensor("labels", labels)
+    if labels.is_floating_point():
+        if labels.shape != logits.shape:
+            raise ValueError(
+                f"labels: expected soft targets of the logits' shape {tuple(logits.shape)}, "
+                f"got {tuple(labels.shape)}"
+            )
+        if ignore_index is not None:
+            raise ValueError(f"ignore_index: expected None with soft (float) labels, got {ignore_index}")
+        return F.cross_entropy(logits, labels)
+    check_integer("labels", labels)
+    b, k, h, w = logits.shape
+    if labels.shape != (b, h, w):
+        raise ValueError(
+            f"labels: expected shape (B, H, W) = {(b, h, w)} to match logits, got {tuple(labels.shape)}"
+        )
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"ignore_index: expected an int or None, got {type(ignore_index).__name__}")
+    if check_labels:
+        check_label_range("labels", labels, k, ignore_index)
+    return F.cross_entropy(logits, labels.long(), ignore_index=-100 if ignore_index is None else ignore_index)
+
+
+def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error ``mean |pred - target|``.
+
+    Args:
+        pred: ``(B, ...)`` generated tensor (e.g. ``(B, 3, H, W)`` images in ``[-1, 1]``).
+        target: the real tensor of the same shape.
+
+    Example:
+        >>> float(l1_reconstruction(torch.tensor([[1.0, -1.0]]), torch.tensor([[0.0, 0.0]])))
+        1.0
+    """
+    check_tensor("pred", pred)
+    check_floating("pred", pred)
+    check_tensor("target", target)
+    check_floating("target", target)
+    if pred.shape != target.shape:
+        raise ValueError(f"target: expected the shape of pred {tuple(pred.shape)}, got {tuple(target.shape)}")
+    if pred.numel() == 0:
+        raise ValueError(f"pred: expected a non-empty tensor, got shape {tuple(pred.shape)}")
+    return F.l1_loss(pred, target)
+
+
+class SegmentationCrossEntropy(nn.Module):
+    """Module form of :func:`segmentation_cross_entropy`.
+
+    Example:
+        >>> SegmentationCrossEntropy()(torch.zeros(1, 2, 1, 1), torch.ones(1, 1, 1, dtype=torch.long))
+        tensor(0.6931)
+    """
+
+    def __init__(self, *, ignore_index: int | None = None, check_labels: bool = True) -> None:
+        super().__init__()
+        self.ignore_index = ignore_index
+        self.check_labels = check_labels
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return segmentation_cross_entropy(
+            logits, labels, ignore_index=self.ignore_index, check_labels=self.check_labels
+        )
+
+
+class L1Reconstruction(nn.Module):
+    """Module form of :func:`l1_reconstruction`.
+
+    Example:
+        >>> L1Reconstruction()(torch.ones(2, 3), torch.zeros(2, 3))
+        tensor(1.)
+    """
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return l1_reconstruction(pred, target)
