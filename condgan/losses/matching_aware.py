@@ -82,7 +82,8 @@ def matching_aware_d_loss(
     for name, other in (("mismatched_logits", mismatched_logits), ("fake_logits", fake_logits)):
         if other.shape[1:] != real_logits.shape[1:]:
             raise ValueError(
-                f"{name}: expected shape {batch_layout(real_logits)} like real_logits, got {tuple(other.shape)}"
+                f"{name}: expected shape {batch_layout(real_logits)} like real_logits, "
+                f"got {tuple(other.shape)}"
             )
     real = d_real_loss(real_logits, kind=kind)
     mismatched = d_fake_loss(mismatched_logits, kind=kind)
