@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import einops
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
@@ -97,11 +96,6 @@ def check_batch(**tensors: torch.Tensor | None) -> int:
         got = ", ".join(f"{k}={v}" for k, v in sizes.items())
         raise ValueError(f"batch size mismatch: expected equal first dimensions, got {got}")
     return next(iter(sizes.values()))
-
-
-def tile(code: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """``(B, D) -> (B, D, height, width)`` by repetition."""
-    return einops.repeat(code, "b d -> b d h w", h=height, w=width)
 
 
 class CodeReduction(nn.Module):

@@ -9,6 +9,7 @@ from torch import nn
 
 from condgan._checks import check_positive_int
 from condgan.layers.blocks import Conv3x3Block, ConvNormAct, DownBlock, NormSpec
+from condgan.layers.conditioning import concat_code
 from condgan.nets._common import (
     CONDITION_ENCODERS,
     CodeReduction,
@@ -20,7 +21,6 @@ from condgan.nets._common import (
     check_nonneg_int,
     check_power_of_two,
     check_vector_input,
-    tile,
 )
 from condgan.nets.projection import ProjectionHead
 
@@ -240,5 +240,5 @@ class ConditionalDiscriminator(nn.Module):
         if self.head_kind == "projection":
             return self.head(h, c)
         if c is not None:
-            h = torch.cat([h, tile(c, h.shape[-2], h.shape[-1])], dim=1)
+            h = concat_code(h, c)
         return self.head(h).flatten()

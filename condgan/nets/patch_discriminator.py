@@ -9,6 +9,7 @@ from torch import nn
 
 from condgan._checks import check_positive_int
 from condgan.layers.blocks import ConvNormAct, DownBlock, NormSpec
+from condgan.layers.conditioning import concat_code
 from condgan.nets._common import (
     CodeReduction,
     check_batch,
@@ -17,7 +18,6 @@ from condgan.nets._common import (
     check_map_input,
     check_nonneg_int,
     check_vector_input,
-    tile,
 )
 from condgan.nets.conditional_discriminator import DISCRIMINATOR_HEADS
 from condgan.nets.projection import ProjectionHead
@@ -151,5 +151,5 @@ class PatchDiscriminator(nn.Module):
         if self.head_kind == "projection":
             return self.head(self.penultimate(h), c)
         if c is not None:
-            h = torch.cat([h, tile(c, h.shape[-2], h.shape[-1])], dim=1)
+            h = concat_code(h, c)
         return self.head(self.penultimate(h))
