@@ -16,6 +16,7 @@ Notes:
 from __future__ import annotations
 
 import datetime
+import inspect
 import os
 import random
 from dataclasses import dataclass
@@ -225,12 +226,20 @@ def wrap_ddp(
     if sync_batchnorm:
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     device_ids = [info.device.index] if info.device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(
+    ddp = nn.parallel.DistributedDataParallel
+    # torch >= 2.14 renamed broadcast_buffers (per-forward buffer sync) to forward_sync_buffers.
+    renamed = "forward_sync_buffers" in _ddp_parameters()
+    buffers_kw = "forward_sync_buffers" if renamed else "broadcast_buffers"
+    return ddp(
         module,
         device_ids=device_ids,
         find_unused_parameters=find_unused_parameters,
-        broadcast_buffers=broadcast_buffers,
+        **{buffers_kw: broadcast_buffers},
     )
+
+
+def _ddp_parameters() -> frozenset[str]:
+    return frozenset(inspect.signature(nn.parallel.DistributedDataParallel.__init__).parameters)
 
 
 def all_reduce_mean(value: torch.Tensor | float) -> torch.Tensor | float:

@@ -1,0 +1,301 @@
+"""One conditional-GAN training step: a plain function to read, copy and change, not a framework.
+
+The step trains a conditional discriminator with the matching-aware loss (real triples up, mismatched and fake
+triples down), then the generator with the adversarial loss plus an optional reconstruction term::
+
+    fake = G(*g_inputs)
+    L_D  = w_r * real_term(D(*real)) + w_m * fake_term(D(*mismatched)) + w_f * fake_term(D(fake.detach(), *c))
+    L_G  = g_loss(D(fake, *c)) + reconstruction_weight * reconstruction(fake)
+
+This is how both FashionGAN stages train (reference doc section 3.1): stage 1 with ``c = (m(S0), d)`` and a
+cross-entropy reconstruction of the segmentation, stage 2 with ``c = (S, d)`` and an L1 reconstruction of the
+image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from condgan._checks import check_same_batch, check_tensor
+from condgan.losses import g_loss, matching_aware_d_loss
+from condgan.losses.adversarial import ADVERSARIAL_KINDS, d_fake_loss, d_real_loss
+from condgan.train.precision import Precision, _check_on_nonfinite
+
+__all__ = ["conditional_gan_step", "set_requires_grad"]
+
+
+def set_requires_grad(modules: nn.Module | Iterable[nn.Module], flag: bool) -> None:
+    """Switch ``requires_grad`` of every parameter of one or several modules.
+
+    Freezing D during the generator step saves computing D's weight gradients (the gradient still flows
+    through D to the generator's output).
+
+    Args:
+        modules: A module or an iterable of modules.
+        flag: The new ``requires_grad``.
+
+    Example:
+        >>> net = nn.Linear(2, 2)
+        >>> set_requires_grad(net, False)
+        >>> net.weight.requires_grad
+        False
+    """
+    if not isinstance(flag, bool):
+        raise TypeError(f"flag: expected a bool, got {type(flag).__name__}")
+    items = [modules] if isinstance(modules, nn.Module) else list(modules)
+    for i, module in enumerate(items):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"modules[{i}]: expected an nn.Module, got {type(module).__name__}")
+        for p in module.parameters():
+            p.requires_grad_(flag)
+
+
+def _no_sync(module: nn.Module) -> contextlib.AbstractContextManager[Any]:
+    """DDP's ``no_sync`` for a forward whose backward must not all-reduce; a no-op for plain modules."""
+    if isinstance(module, nn.parallel.DistributedDataParallel):
+        return module.no_sync()
+    return contextlib.nullcontext()
+
+
+def _check_group(name: str, group: object, n: int | None) -> tuple[torch.Tensor, ...]:
+    if not isinstance(group, tuple):
+        raise TypeError(f"{name}: expected a tuple (x, *conditions) of tensors, got {type(group).__name__}")
+    if not group:
+        raise ValueError(f"{name}: expected at least the sample x, got an empty tuple")
+    if n is not None and len(group) != n:
+        raise ValueError(f"{name}: expected {n} tensors like real (x, *conditions), got {len(group)}")
+    for i, t in enumerate(group):
+        check_tensor(f"{name}[{i}]", t)
+    check_same_batch(**{f"{name}[{i}]": t for i, t in enumerate(group)})
+    return group
+
+
+def _check_weights(d_weights: object) -> tuple[float, float, float]:
+    if (
+        isinstance(d_weights, (str, bytes))
+        or not isinstance(d_weights, Sequence)
+        or len(d_weights) != 3
+        or not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in d_weights)
+    ):
+        raise ValueError(
+            f"d_weights: expected three non-negative floats (real, mismatch, fake), got {d_weights!r}"
+        )
+    return float(d_weights[0]), float(d_weights[1]), float(d_weights[2])
+
+
+def conditional_gan_step(
+    *,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    g_optimizer: torch.optim.Optimizer,
+    d_optimizer: torch.optim.Optimizer,
+    g_inputs: tuple[Any, ...],
+    real: tuple[torch.Tensor, ...],
+    mismatched: tuple[torch.Tensor, ...] | None,
+    fake_conditions: tuple[torch.Tensor, ...],
+    reconstruction: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    reconstruction_weight: float = 100.0,
+    loss: str = "bce",
+    d_weights: Sequence[float] = (1.0, 1.0, 1.0),
+    single_d_call: bool = True,
+    precision: Precision,
+    check_finite: bool = True,
+    on_nonfinite: str = "raise",
+    stage: str = "",
+    step: int = 0,
+) -> dict[str, float]:
+    """One discriminator step then one generator step of a conditional GAN.
+
+    ``fake = generator(*g_inputs)``; the discriminator is called as ``discriminator(x, *conditions)``.
+
+    D step: with ``single_d_call`` the real, mismatched and ``fake.detach()`` inputs are concatenated along
+    the batch for ONE D call (faster; BatchNorm then sees the three parts together, and DDP sees one forward
+    per backward) and the logits are split back; otherwise D is called once per part. The loss is
+    :func:`~condgan.losses.matching_aware_d_loss` with ``d_weights = (w_real, w_mismatch, w_fake)``; without
+    ``mismatched`` it is ``w_real * real_term + w_fake * fake_term``.
+
+    G step: D is frozen (:func:`set_requires_grad`) and called afresh on the non-detached fake;
+    ``L_G = g_loss(D(fake, *fake_conditions)) + reconstruction_weight * reconstruction(fake)``.
+
+    Both steps go through :meth:`Precision.backward_step`: autocast, fp16 scaling, and (``check_finite``) one
+    sync per step that fetches the losses and the gradient norm and checks them before ``optimizer.step()``.
+    Under DDP the D call of the G step runs in ``no_sync`` (D gets no gradient there).
+
+    Args:
+        generator: ``G``; its output is a tensor ``(B, ...)``.
+        discriminator: ``D``, returning logits ``(B,)`` or ``(B, 1, h, w)`` (PatchGAN).
+        g_optimizer: Steps G's parameters.
+        d_optimizer: Steps D's parameters.
+        g_inputs: Positional inputs of G, e.g. ``(z, spatial_constraint, code)``.
+        real: ``(x_real, *conditions_real)``.
+        mismatched: ``(x_other, *conditions_other)``: another sample's x (and spatial condition) with the
+            current code, judged fake; ``None`` drops the mismatch term.
+        fake_conditions: The conditions D sees with the fake, ``len(real) - 1`` tensors.
+        reconstruction: ``fake -> scalar`` supervised term (e.g. L1 to the real image); ``None`` for none.
+        reconstruction_weight: Its weight (the official code uses 100 for L1).
+        loss: Adversarial loss kind: ``"bce"``, ``"hinge"`` or ``"lsgan"``.
+        d_weights: ``(w_real, w_mismatch, w_fake)``.
+        single_d_call: One concatenated D call (True) or one call per part.
+        precision: From :func:`~condgan.train.make_precision`.
+        check_finite: Check losses and gradient norms for NaN/Inf before each optimizer step.
+        on_nonfinite: ``"raise"`` (:class:`~condgan.train.NonFiniteError`) or ``"skip"`` the optimizer step.
+        stage: Name for error messages (e.g. ``"shape"``).
+        step: Step number for error messages.
+
+    Returns:
+        Floats ``d_total, d_real, d_mismatch, d_fake, g_adv, g_rec, g_total``, ``skipped`` (optimizer steps
+        skipped in this call: 0, 1 or 2) and, with ``check_finite`` or fp16, ``d_grad_norm, g_grad_norm``.
+
+    Example:
+        >>> from condgan.train import make_precision
+        >>> g, d = nn.Linear(3, 4), nn.Bilinear(4, 2, 1)
+        >>> x, c, z = torch.randn(4, 4), torch.randn(4, 2), torch.randn(4, 3)
+        >>> out = conditional_gan_step(
+        ...     generator=g, discriminator=d,
+        ...     g_optimizer=torch.optim.Adam(g.parameters()), d_optimizer=torch.optim.Adam(d.parameters()),
+        ...     g_inputs=(z,), real=(x, c), mismatched=(x.roll(1, 0), c), fake_conditions=(c,),
+        ...     reconstruction=lambda fake: (fake - x).abs().mean(), precision=make_precision("cpu"))
+        >>> sorted(out)  # doctest: +NORMALIZE_WHITESPACE
+        ['d_fake', 'd_grad_norm', 'd_mismatch', 'd_real', 'd_total', 'g_adv', 'g_grad_norm', 'g_rec',
+         'g_total', 'skipped']
+    """
+    for name, module in (("generator", generator), ("discriminator", discriminator)):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"{name}: expected an nn.Module, got {type(module).__name__}")
+    for name, opt in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer)):
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"{name}: expected a torch.optim.Optimizer, got {type(opt).__name__}")
+    if not isinstance(precision, Precision):
+        raise TypeError(
+            f"precision: expected a Precision from make_precision(), got {type(precision).__name__}"
+        )
+    if not isinstance(g_inputs, tuple):
+        raise TypeError(f"g_inputs: expected a tuple of generator inputs, got {type(g_inputs).__name__}")
+    real = _check_group("real", real, None)
+    if mismatched is not None:
+        mismatched = _check_group("mismatched", mismatched, len(real))
+    if not isinstance(fake_conditions, tuple):
+        raise TypeError(f"fake_conditions: expected a tuple of tensors, got {type(fake_conditions).__name__}")
+    if len(fake_conditions) != len(real) - 1:
+        raise ValueError(
+            f"fake_conditions: expected {len(real) - 1} tensors (the conditions of real), "
+            f"got {len(fake_conditions)}"
+        )
+    for i, t in enumerate(fake_conditions):
+        check_tensor(f"fake_conditions[{i}]", t)
+    if reconstruction is not None and not callable(reconstruction):
+        raise TypeError(
+            f"reconstruction: expected a callable fake -> scalar or None, got {type(reconstruction).__name__}"
+        )
+    if (
+        isinstance(reconstruction_weight, bool)
+        or not isinstance(reconstruction_weight, (int, float))
+        or not math.isfinite(reconstruction_weight)
+        or reconstruction_weight < 0
+    ):
+        raise ValueError(
+            f"reconstruction_weight: expected a finite float >= 0, got {reconstruction_weight!r}"
+        )
+    if loss not in ADVERSARIAL_KINDS:
+        raise ValueError(f"loss: expected one of {list(ADVERSARIAL_KINDS)}, got {loss!r}")
+    w_real, w_mismatch, w_fake = _check_weights(d_weights)
+    _check_on_nonfinite(on_nonfinite)
+    if not isinstance(stage, str):
+        raise TypeError(f"stage: expected a str, got {type(stage).__name__}")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"step: expected an int >= 0, got {step!r}")
+
+    with precision.autocast():
+        fake = generator(*g_inputs)
+    check_tensor("generator output", fake)
+    check_same_batch(
+        **{"generator output": fake}, **{f"fake_conditions[{i}]": t for i, t in enumerate(fake_conditions)}
+    )
+    fake_group = (fake.detach(), *fake_conditions)
+    parts = [real, fake_group] if mismatched is None else [real, mismatched, fake_group]
+    if single_d_call:
+        for i in range(len(real)):
+            shapes = [tuple(part[i].shape[1:]) for part in parts]
+            if len(set(shapes)) > 1:
+                raise ValueError(
+                    f"single_d_call: D input {i} must have the same per-sample shape in real, mismatched and "
+                    f"fake to be concatenated, got {shapes}"
+                )
+
+    # ---- discriminator step ----
+    set_requires_grad(discriminator, True)
+    with precision.autocast():
+        if single_d_call:
+            batched = [torch.cat([part[i] for part in parts], dim=0) for i in range(len(real))]
+            sizes = [part[0].shape[0] for part in parts]
+            logits = torch.split(discriminator(*batched), sizes, dim=0)
+        else:
+            logits_list = []
+            for k, part in enumerate(parts):  # under DDP only the last forward prepares the all-reduce
+                ctx = _no_sync(discriminator) if k < len(parts) - 1 else contextlib.nullcontext()
+                with ctx:
+                    logits_list.append(discriminator(*part))
+            logits = tuple(logits_list)
+        if mismatched is None:
+            d_real = d_real_loss(logits[0], kind=loss)
+            d_fake = d_fake_loss(logits[1], kind=loss)
+            d_mismatch = torch.zeros((), device=d_real.device)
+            d_total = w_real * d_real + w_fake * d_fake
+        else:
+            d_total, d_real, d_mismatch, d_fake = matching_aware_d_loss(
+                logits[0], logits[1], logits[2], kind=loss, weights=(w_real, w_mismatch, w_fake)
+            )
+    d_report = precision.backward_step(
+        d_total,
+        d_optimizer,
+        losses={"d_real": d_real, "d_mismatch": d_mismatch, "d_fake": d_fake, "d_total": d_total},
+        check_finite=check_finite,
+        on_nonfinite=on_nonfinite,
+        stage=stage,
+        step=step,
+        grad_norm_name="d_grad_norm",
+    )
+
+    # ---- generator step ----
+    set_requires_grad(discriminator, False)
+    try:
+        with precision.autocast(), _no_sync(discriminator):
+            g_adv = g_loss(discriminator(fake, *fake_conditions), kind=loss)
+            if reconstruction is not None:
+                g_rec = reconstruction(fake)
+                check_tensor("reconstruction(fake)", g_rec)
+                if g_rec.numel() != 1:
+                    raise ValueError(
+                        f"reconstruction(fake): expected a scalar, got shape {tuple(g_rec.shape)}"
+                    )
+                g_rec = g_rec.reshape(())
+            else:
+                g_rec = torch.zeros((), device=g_adv.device)
+            g_total = g_adv + reconstruction_weight * g_rec
+        g_report = precision.backward_step(
+            g_total,
+            g_optimizer,
+            losses={"g_adv": g_adv, "g_rec": g_rec, "g_total": g_total},
+            check_finite=check_finite,
+            on_nonfinite=on_nonfinite,
+            stage=stage,
+            step=step,
+            grad_norm_name="g_grad_norm",
+        )
+    finally:
+        set_requires_grad(discriminator, True)
+
+    out: dict[str, float] = {**d_report.values, **g_report.values}
+    ordered = ["d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"]
+    result: dict[str, float] = {k: out[k] for k in ordered}
+    result["skipped"] = int(not d_report.stepped) + int(not g_report.stepped)
+    for k in ("d_grad_norm", "g_grad_norm"):
+        if k in out:
+            result[k] = out[k]
+    return result
