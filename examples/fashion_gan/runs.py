@@ -1,0 +1,186 @@
+"""A run folder: its config, its frozen text encoder, its datasets, and the names of its model folders.
+
+Layout of ``<run>/``::
+
+    config.json                  the RunConfig (each checkpoint holds a copy too)
+    text_encoder.safetensors     the frozen sentence encoder whose code feeds every model (+ .json)
+    shape/                       stage 1           (checkpoints/, metrics.jsonl, samples/)
+    render_compositional/        stage 2, the paper's compositional render generator
+    render_ih1_skip/, render_ih1/  stage 2, the official U-Net / original generators
+    onestep_87/, onestep_84/     the One-Step GAN baselines
+    detector/                    attribute detectors and parser used by the evaluation
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import safetensors.torch
+import torch
+
+from condgan.text import RNNTextEncoder
+from condgan.train.distributed import barrier
+
+from .config import DataConfig, ModelConfig, RunConfig
+
+__all__ = [
+    "model_dir_name",
+    "prepare_run_dir",
+    "ensure_text_encoder",
+    "load_text_encoder",
+    "make_dataset",
+    "check_same_config",
+    "fixed_test_batch",
+    "TEXT_ENCODER_FILE",
+]
+
+TEXT_ENCODER_FILE = "text_encoder.safetensors"
+_TEXT_SAMPLES = 6000  # training sentences used to fit the encoder on synthetic data (a few seconds to draw)
+
+
+def model_dir_name(stage: str, model: ModelConfig) -> str:
+    """Folder name of a model: ``shape``, ``render_<kind>`` or ``onestep_8<channels>``."""
+    if stage == "shape":
+        return "shape"
+    if stage == "render":
+        return f"render_{model.render}"
+    if stage == "onestep":
+        return f"onestep_8{model.onestep_constraint}"
+    raise ValueError(f"stage: expected 'shape', 'render' or 'onestep', got {stage!r}")
+
+
+def prepare_run_dir(run_dir: Path, cfg: RunConfig) -> None:
+    """Create the run folder and write ``config.json``; an existing one must hold a compatible config."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "config.json"
+    if path.exists():
+        saved = RunConfig.load(path)
+        # Stage-specific fields (render kind, steps) may differ between the models of one run; the data,
+        # the text encoder and the shared sizes may not, or the models would not fit together.
+        for section in ("data", "text"):
+            if getattr(saved, section) != getattr(cfg, section):
+                raise ValueError(
+                    f"{path}: this run was made with a different '{section}' configuration "
+                    f"({getattr(saved, section)}) than requested ({getattr(cfg, section)}); use another --out"
+                )
+        return
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(cfg.to_json())
+    tmp.replace(path)
+
+
+def check_same_config(saved: dict, cfg: RunConfig, *, path: Path) -> None:
+    """Refuse to resume a checkpoint written with another model/data configuration (names the fields)."""
+    if not saved:
+        return
+    current = cfg.to_dict()
+    diffs = []
+    for section in ("data", "text", "model"):
+        old, new = saved.get(section, {}), current[section]
+        for key in sorted(set(old) | set(new)):
+            o, n = old.get(key), new.get(key)
+            if isinstance(o, list):
+                o = tuple(o)
+            if isinstance(n, list):
+                n = tuple(n)
+            if o != n:
+                diffs.append(f"{section}.{key}: checkpoint {o!r}, requested {n!r}")
+    if diffs:
+        raise ValueError(f"checkpoint {path} is from another configuration: " + "; ".join(diffs))
+
+
+def make_dataset(data: DataConfig, split: str):
+    """The dataset of ``data.source`` for ``split`` (``"train"`` or ``"test"``)."""
+    if data.source == "synthetic":
+        from .data.synthetic import SyntheticMannequins
+
+        return SyntheticMannequins(
+            split=split, image_size=data.image_size, num_train=data.num_train, num_test=data.num_test, seed=data.seed
+        )
+    if data.source == "official":
+        from .data.official import OfficialFashionGAN
+
+        if not data.root:
+            raise ValueError("data.root: the official source needs the data_release folder (--data-root), got none")
+        if data.image_size != 128:
+            raise ValueError(f"data.image_size: the official release is 128x128, got {data.image_size}")
+        return OfficialFashionGAN(data.root, split=split, cache=data.cache)
+    raise ValueError(f"data.source: expected 'synthetic' or 'official', got {data.source!r}")
+
+
+def _train_text_encoder(cfg: RunConfig) -> RNNTextEncoder:
+    from .text import train_text_encoder
+
+    dataset = make_dataset(cfg.data, "train")
+    count = min(len(dataset), _TEXT_SAMPLES)
+    gen = torch.Generator().manual_seed(cfg.train.seed + 17)
+    indices = torch.randperm(len(dataset), generator=gen)[:count].sort().values.tolist()
+    word_ids, labels = [], {k: [] for k in ("category", "color", "gender", "sleeve")}
+    for start in range(0, count, 512):
+        batch = dataset.get_batch(indices[start : start + 512])
+        word_ids.append(batch["word_ids"])
+        for key in labels:
+            labels[key].append(torch.as_tensor(batch[key]))
+    steps_per_epoch = max(1, count // cfg.text.batch_size)
+    return train_text_encoder(
+        torch.cat(word_ids),
+        {k: torch.cat(v) for k, v in labels.items()},
+        epochs=max(1, cfg.text.steps // steps_per_epoch),
+        batch_size=cfg.text.batch_size,
+        lr=cfg.text.lr,
+        seed=cfg.train.seed,
+        hidden_size=cfg.text.hidden_size,
+    )
+
+
+def load_text_encoder(run_dir: Path) -> RNNTextEncoder:
+    """The run's frozen text encoder (eval mode, no gradients)."""
+    path = Path(run_dir) / TEXT_ENCODER_FILE
+    meta_path = path.with_suffix(".json")
+    if not path.is_file() or not meta_path.is_file():
+        raise FileNotFoundError(f"text encoder not found: {path} (+ .json); train a stage first to create it")
+    meta = json.loads(meta_path.read_text())
+    encoder = RNNTextEncoder(**meta["kwargs"])
+    missing, unexpected = safetensors.torch.load_model(encoder, str(path), strict=True)
+    encoder.eval().requires_grad_(False)
+    return encoder
+
+
+def ensure_text_encoder(run_dir: Path, cfg: RunConfig, *, dist_is_main: bool = True) -> RNNTextEncoder:
+    """Load the run's text encoder, creating it first (main process only) if the run has none.
+
+    ``cfg.text.encoder == "train"`` fits one on the training sentences; otherwise it is a path to the official
+    ``rnn_latest.pth``, loaded without executing pickled code.
+    """
+    path = Path(run_dir) / TEXT_ENCODER_FILE
+    if dist_is_main and not path.is_file():
+        if cfg.text.encoder == "train":
+            encoder = _train_text_encoder(cfg)
+        else:
+            from .text import load_official_text_encoder
+
+            encoder = load_official_text_encoder(cfg.text.encoder)
+        kwargs = {
+            "vocab_size": encoder.vocab_size,
+            "hidden_size": encoder.hidden_size,
+            "num_layers": encoder.num_layers,
+            "heads": dict(encoder.head_sizes),
+        }
+        tmp = path.with_suffix(".tmp")
+        safetensors.torch.save_model(encoder, str(tmp))
+        path.with_suffix(".json").write_text(json.dumps({"kwargs": kwargs, "source": cfg.text.encoder}, indent=2))
+        tmp.replace(path)
+    barrier()
+    return load_text_encoder(run_dir)
+
+
+def fixed_test_batch(test_set, *, count: int = 8) -> dict:
+    """The first ``count`` test people and the sentences of their redress partners (for sample grids)."""
+    count = min(count, len(test_set))
+    people = test_set.get_batch(list(range(count)))
+    partners = test_set.redress_pairs[:count].tolist()
+    partner = test_set.get_batch(partners)
+    people["partner_word_ids"] = partner["word_ids"]
+    people["partner_sentence"] = partner["sentence"]
+    return people

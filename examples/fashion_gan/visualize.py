@@ -1,0 +1,120 @@
+"""Pictures: label maps in colour, image grids with captions, the redress grid, per-stage sample sheets."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from einops import rearrange
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["DISPLAY_PALETTE", "colorize_labels", "image_grid", "captioned_grid", "save_png", "save_stage_samples"]
+
+# Display colours of the 7 labels (background, hair, face, upper, lower, legs, arms): distinct at a glance.
+DISPLAY_PALETTE = torch.tensor(
+    [[245, 245, 245], [90, 50, 20], [250, 200, 160], [220, 40, 60], [40, 80, 200], [120, 200, 90], [250, 160, 40]],
+    dtype=torch.uint8,
+)
+
+
+def colorize_labels(labels: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) label ids 0..6 -> (B, 3, H, W) uint8 colours."""
+    labels = labels.long().clamp(0, len(DISPLAY_PALETTE) - 1).cpu()
+    return rearrange(DISPLAY_PALETTE[labels], "b h w c -> b c h w")
+
+
+def image_grid(images: torch.Tensor, *, rows: int, pad: int = 2, fill: int = 255) -> np.ndarray:
+    """(rows * cols, 3, H, W) uint8 in row-major order -> (H', W', 3) uint8 array with padding."""
+    images = images.cpu()
+    if images.dtype != torch.uint8:
+        raise TypeError(f"images: expected uint8, got {images.dtype}")
+    n = images.shape[0]
+    if n % rows:
+        raise ValueError(f"images: expected a multiple of rows={rows}, got {n}")
+    padded = torch.nn.functional.pad(images, (pad, pad, pad, pad), value=fill)
+    return rearrange(padded, "(r c) ch h w -> (r h) (c w) ch", r=rows).numpy()
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+def captioned_grid(
+    images: torch.Tensor,
+    *,
+    rows: int,
+    column_titles: Sequence[str] = (),
+    row_titles: Sequence[str] = (),
+    scale: int = 1,
+    wrap: int = 22,
+) -> Image.Image:
+    """A grid with wrapped column titles on top and optional row titles on the left."""
+    grid = Image.fromarray(image_grid(images, rows=rows))
+    if scale > 1:
+        grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
+    cols = images.shape[0] // rows
+    cell_w = grid.width // cols
+    font = _font(11)
+    wrapped = [textwrap.fill(t, width=max(8, wrap)) for t in column_titles]
+    title_lines = max((w.count("\n") + 1 for w in wrapped), default=0)
+    top = 14 * title_lines + (6 if title_lines else 0)
+    left = 70 if row_titles else 0
+    canvas = Image.new("RGB", (grid.width + left, grid.height + top), "white")
+    canvas.paste(grid, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    for c, text in enumerate(wrapped):
+        draw.multiline_text((left + c * cell_w + 3, 2), text, fill="black", font=font, spacing=2)
+    cell_h = grid.height // rows
+    for r, text in enumerate(row_titles):
+        draw.multiline_text((2, top + r * cell_h + 4), textwrap.fill(text, 10), fill="black", font=font)
+    return canvas
+
+
+def save_png(image: Image.Image, path: str | Path) -> Path:
+    """Write a PNG atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    image.save(tmp, format="PNG")
+    tmp.replace(path)
+    return path
+
+
+@torch.no_grad()
+def save_stage_samples(models, generator, text_encoder, fixed: dict, cfg, path: Path, *, device) -> Path:
+    """A sample sheet for one model: each row a test person, columns input / condition / outputs.
+
+    Columns: the person, their segmentation, then the model's output for their own sentence and for their redress
+    partner's sentence (segmentations for stage 1, images otherwise). The column titles name the sentences of row 1.
+    """
+    from .conditions import build_conditions, images_to_uint8
+    from .models import design_code, generate_stage
+
+    was_training = generator.training
+    generator.eval()
+    try:
+        cond = build_conditions(
+            fixed["image"].to(device), fixed["labels"].to(device),
+            constraint_size=cfg.model.constraint_size, constraint_mode=cfg.model.constraint_mode,
+        )
+        gen = torch.Generator(device="cpu").manual_seed(1234)
+        z = torch.randn(cond.images.shape[0], cfg.model.z_dim, generator=gen).to(device)
+        own = design_code(text_encoder, fixed["word_ids"].to(device), cond.appearance, cfg.model)
+        other = design_code(text_encoder, fixed["partner_word_ids"].to(device), cond.appearance, cfg.model)
+        outs = []
+        for code in (own, other):
+            out = generate_stage(models, generator, cond, code, z)
+            outs.append(colorize_labels(out.argmax(1)) if models.kind == "shape" else images_to_uint8(out).cpu())
+        columns = [fixed["image"].cpu(), colorize_labels(fixed["labels"]), *outs]
+        cells = rearrange(torch.stack(columns, 1), "b k c h w -> (b k) c h w")
+        titles = ["person", "segmentation", f"own: {fixed['sentence'][0]}", f"redress: {fixed['partner_sentence'][0]}"]
+        sheet = captioned_grid(cells, rows=len(columns[0]), column_titles=titles, scale=2 if cells.shape[-1] <= 64 else 1)
+        return save_png(sheet, path)
+    finally:
+        generator.train(was_training)
