@@ -23,8 +23,14 @@ import torch
 from torch import nn
 
 from condgan._checks import check_same_batch, check_tensor
-from condgan.losses import g_loss, matching_aware_d_loss
-from condgan.losses.adversarial import ADVERSARIAL_KINDS, d_fake_loss, d_real_loss
+from condgan.losses import (
+    ADVERSARIAL_KINDS,
+    d_fake_loss,
+    d_real_loss,
+    g_loss,
+    matching_aware_d_loss,
+    split_logits,
+)
 from condgan.train.precision import Precision, _check_on_nonfinite
 
 __all__ = ["conditional_gan_step", "set_requires_grad"]
@@ -234,7 +240,7 @@ def conditional_gan_step(
         if single_d_call:
             batched = [torch.cat([part[i] for part in parts], dim=0) for i in range(len(real))]
             sizes = [part[0].shape[0] for part in parts]
-            logits = torch.split(discriminator(*batched), sizes, dim=0)
+            logits = split_logits(discriminator(*batched), sizes)
         else:
             logits_list = []
             for k, part in enumerate(parts):  # under DDP only the last forward prepares the all-reduce
