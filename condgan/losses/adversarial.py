@@ -55,7 +55,7 @@ def check_logits(name: str, logits: object) -> torch.Tensor:
 
 def batch_layout(logits: torch.Tensor) -> str:
     """``"(B, 1, 14, 14)"`` for logits of shape ``(N, 1, 14, 14)``: the shape with the batch left free."""
-    return "(" + ", ".join(["B", *map(str, logits.shape[1:])]) + ")"
+    return "(B,)" if logits.ndim == 1 else "(" + ", ".join(["B", *map(str, logits.shape[1:])]) + ")"
 
 
 def d_real_loss(logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:

@@ -1,0 +1,79 @@
+"""Tests of condgan.losses.reconstruction."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from condgan.losses import (
+    L1Reconstruction,
+    SegmentationCrossEntropy,
+    l1_reconstruction,
+    segmentation_cross_entropy,
+)
+
+
+def test_cross_entropy_by_hand():
+    logits = torch.zeros(1, 3, 1, 2)
+    logits[0, :, 0, 0] = torch.tensor([math.log(2.0), 0.0, 0.0])  # softmax (1/2, 1/4, 1/4)
+    labels = torch.tensor([[[0, 2]]])
+    # pixel 0: -log 1/2; pixel 1 (uniform): -log 1/3
+    expected = (math.log(2.0) + math.log(3.0)) / 2
+    assert segmentation_cross_entropy(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+    assert segmentation_cross_entropy(logits, labels, ignore_index=2).item() == pytest.approx(math.log(2.0))
+
+
+def test_soft_targets_equal_one_hot_labels():
+    torch.manual_seed(0)
+    logits, labels = torch.randn(2, 7, 4, 4), torch.randint(0, 7, (2, 4, 4))
+    one_hot = torch.nn.functional.one_hot(labels, 7).permute(0, 3, 1, 2).float()
+    torch.testing.assert_close(
+        segmentation_cross_entropy(logits, one_hot), segmentation_cross_entropy(logits, labels)
+    )
+
+
+@settings(deadline=None, max_examples=10)
+@given(k=st.integers(2, 7), seed=st.integers(0, 1000))
+def test_cross_entropy_is_zero_for_confident_correct_logits(k, seed):
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, k, (2, 3, 3), generator=g)
+    logits = 100.0 * torch.nn.functional.one_hot(labels, k).permute(0, 3, 1, 2).float()
+    assert segmentation_cross_entropy(logits, labels).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_l1_by_hand_and_modules():
+    pred, target = torch.tensor([[1.0, -1.0, 0.5]]), torch.tensor([[0.0, 1.0, 0.5]])
+    assert l1_reconstruction(pred, target).item() == pytest.approx(1.0)
+    assert L1Reconstruction()(pred, target).item() == pytest.approx(1.0)
+    logits, labels = torch.zeros(1, 4, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long)
+    assert SegmentationCrossEntropy()(logits, labels).item() == pytest.approx(math.log(4.0))
+
+
+def test_errors():
+    logits = torch.zeros(2, 7, 4, 4)
+    with pytest.raises(ValueError, match=r"labels: expected labels in \[0, 6\], got a label 7"):
+        segmentation_cross_entropy(logits, torch.full((2, 4, 4), 7))
+    with pytest.raises(
+        ValueError, match=r"labels: expected labels in \[0, 6\] or ignore_index=255, got a label 9"
+    ):
+        segmentation_cross_entropy(logits, torch.tensor([255, 9]).repeat(16).view(2, 4, 4), ignore_index=255)
+    with pytest.raises(
+        ValueError, match=r"labels: expected shape \(B, H, W\) = \(2, 4, 4\) to match logits, got \(2, 8, 8\)"
+    ):
+        segmentation_cross_entropy(logits, torch.zeros(2, 8, 8, dtype=torch.long))
+    with pytest.raises(TypeError, match="labels: expected an integer tensor"):
+        segmentation_cross_entropy(logits, torch.zeros(2, 4, 4, dtype=torch.bool))
+    with pytest.raises(
+        ValueError, match=r"labels: expected soft targets of the logits' shape \(2, 7, 4, 4\)"
+    ):
+        segmentation_cross_entropy(logits, torch.zeros(2, 4, 4))
+    with pytest.raises(ValueError, match=r"logits: expected shape \(B, K, H, W\), got \(7, 4, 4\)"):
+        segmentation_cross_entropy(torch.zeros(7, 4, 4), torch.zeros(4, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"target: expected the shape of pred \(2, 3\), got \(3, 2\)"):
+        l1_reconstruction(torch.zeros(2, 3), torch.zeros(3, 2))
+    with pytest.raises(TypeError, match="target: expected a floating-point tensor, got dtype torch.uint8"):
+        l1_reconstruction(torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.uint8))
