@@ -130,7 +130,8 @@ def conditional_gan_step(
     ``L_G = g_loss(D(fake, *fake_conditions)) + reconstruction_weight * reconstruction(fake)``.
 
     Both steps go through :meth:`Precision.backward_step`: autocast, fp16 scaling, and (``check_finite``) one
-    sync per step that fetches the losses and the gradient norm and checks them before ``optimizer.step()``.
+    sync per step that fetches the losses and the gradient norm and checks them before ``optimizer.step()``
+    (terms first, then the total, then the gradient norm, so the first name reported is the most specific).
     Under DDP the D call of the G step runs in ``no_sync`` (D gets no gradient there).
 
     Args:

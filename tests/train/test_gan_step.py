@@ -305,3 +305,13 @@ def test_uneven_parts_split_back_correctly(tiny_gan, batch, n_mis, loss):
     assert out["d_real"] == pytest.approx(float(expected.real), rel=1e-5, abs=1e-6)
     assert out["d_mismatch"] == pytest.approx(float(expected.mismatched), rel=1e-5, abs=1e-6)
     assert out["d_fake"] == pytest.approx(float(expected.fake), rel=1e-5, abs=1e-6)
+
+
+def test_without_finite_checks_no_grad_norms_and_no_error(tiny_gan):
+    g, d, go, do = _setup(tiny_gan)
+    data = tiny_gan.make_data(batch=4)
+    kwargs = tiny_gan.step_kwargs(
+        g, d, go, do, data, make_precision("cpu"), reconstruction=lambda f: f.mean() * float("nan")
+    )
+    out = conditional_gan_step(**kwargs, check_finite=False)
+    assert list(out) == KEYS and math.isnan(out["g_rec"]) and out["skipped"] == 0

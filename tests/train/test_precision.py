@@ -162,3 +162,26 @@ def test_channels_last_validation():
         to_channels_last(nn.Identity(), 3)
     with pytest.raises(ValueError, match="items: expected at least one module or 4-d tensor, got none"):
         to_channels_last()
+
+
+def test_grad_scaler_overflow_is_a_skip_not_an_error():
+    """The fp16 path (GradScaler) exercised on the CPU: an overflow skips the step and lowers the scale."""
+    net, opt = _quadratic()
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**127, growth_interval=1)
+    p = Precision(device=torch.device("cpu"), mode="fp32", scaler=scaler)
+    before = [q.detach().clone() for q in net.parameters()]
+    loss = net(torch.full((2, 3), 1e3)).square().mean()  # finite loss, but loss * 2**127 overflows
+    report = p.backward_step(loss, opt, stage="s", step=0)
+    assert not report.stepped and "GradScaler skipped the step" in report.reason
+    assert scaler.get_scale() == 2.0**126
+    assert not opt.state and all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    scaler.update(new_scale=1024.0)
+    loss = net(torch.ones(2, 3)).square().mean()
+    report = p.backward_step(loss, opt, stage="s", step=1)  # a normal scaled step, unscaled before clipping
+    assert report.stepped and report.values["grad_norm"] < 100
+    assert all(not torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    bad = net(torch.ones(2, 3)).sum() * float("nan")
+    with pytest.raises(NonFiniteError, match=r"non-finite loss = nan at stage 's', step 2"):
+        p.backward_step(bad, opt, stage="s", step=2)
+    loss = net(torch.ones(2, 3)).square().mean()
+    assert p.backward_step(loss, opt, step=3).stepped  # the scaler's per-step state was reset after the error
