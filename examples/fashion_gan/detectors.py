@@ -30,12 +30,13 @@ from torch import nn
 from condgan._checks import check_channels, check_floating, check_label_range, check_positive_int, check_rank
 from condgan.metrics import AttributeAccuracy
 
+from .conditions import images_to_float
+
 __all__ = [
     "DEFAULT_HEADS",
     "DEMO_BACKBONE",
     "AttributeDetector",
     "DetectorFeatures",
-    "images_to_float",
     "train_detector",
     "evaluate_detector",
     "save_detector",
@@ -77,19 +78,6 @@ def _check_heads(heads: object) -> dict[str, int]:
             raise ValueError(f"heads[{name!r}]: expected an int number of classes >= 2, got {classes!r}")
         checked[name] = classes
     return checked
-
-
-def images_to_float(images: torch.Tensor) -> torch.Tensor:
-    """Dataset images, uint8 ``[0, 255]``, to the library's float ``[-1, 1]``: ``x / 127.5 - 1``.
-
-    Example:
-        >>> images_to_float(torch.tensor([[[[0, 255]]]], dtype=torch.uint8))
-        tensor([[[[-1.,  1.]]]])
-    """
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8:
-        got = images.dtype if isinstance(images, torch.Tensor) else type(images).__name__
-        raise TypeError(f"images: expected a torch.uint8 tensor in [0, 255], got {got}")
-    return images.to(torch.float32) / 127.5 - 1.0
 
 
 class AttributeDetector(nn.Module):
