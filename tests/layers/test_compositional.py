@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import einops
 import pytest
 import torch
@@ -365,3 +368,22 @@ def test_check_mask():
         )
     # Without the flag nothing is scanned.
     compose_regions(renderings, probs * 0.9, mask="probabilities")
+
+
+# ---------------------------------------------------------------- docs
+
+
+@pytest.mark.parametrize("page", ["guide-compositional.md", "layers.md"])
+def test_docs_examples_run(page):
+    # The python blocks of a page run top to bottom in one namespace, so the docs cannot drift from the code.
+    text = (Path(__file__).resolve().parents[2] / "docs" / page).read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, f"no python blocks in docs/{page}"
+    namespace: dict = {}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # small ops; avoids thread-pool overhead when pytest-xdist fills the cores
+    try:
+        for block in blocks:
+            exec(compile(block, f"docs/{page}", "exec"), namespace)
+    finally:
+        torch.set_num_threads(previous)
