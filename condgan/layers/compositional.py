@@ -171,8 +171,8 @@ def compose_regions(
     if check_mask:
         _check_mask_values(segmentation if mask == "logits" else weights, mask)
     weights = weights.to(textures.dtype)
-    # A broadcast product and a sum over k, not torch.einsum("bkhw,bkchw->bchw"): einsum lowers this to a batched
-    # matmul of K-long dot products, measured ~5x slower forwards (3x with backward) on the CPU (docs/layers.md).
+    # A broadcast product and a sum over k, not torch.einsum("bkhw,bkchw->bchw"): einsum lowers this to a
+    # batched matmul of K-long dot products: ~5x slower forwards, 3x with backward, on CPU (docs/layers.md).
     if not keep:
         return (weights.unsqueeze(2) * textures).sum(dim=1)
     kept = torch.tensor([k in keep for k in range(num_regions)], device=weights.device).view(1, -1, 1, 1)
