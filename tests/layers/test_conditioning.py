@@ -91,6 +91,15 @@ def test_concat_code_errors(features, code, error, match):
         concat_code(features, code)
 
 
+def test_tile_code_code_errors():
+    with pytest.raises(ValueError, match=r"code: expected shape \(B, D\) or \(B, D, 1, 1\), got \(3,\)"):
+        tile_code(torch.randn(3), 4)
+    with pytest.raises(TypeError, match=r"code: expected a floating-point tensor, got dtype torch.int64"):
+        tile_code(torch.ones(2, 3, dtype=torch.long), 4)
+    with pytest.raises(TypeError, match=r"code: expected a torch.Tensor, got list"):
+        tile_code([[1.0]], 4)
+
+
 def test_tile_code_size_errors():
     with pytest.raises(ValueError, match=r"size: expected a positive int, got 0"):
         tile_code(torch.randn(2, 3), 0)

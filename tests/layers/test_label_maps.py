@@ -146,6 +146,15 @@ def test_one_hot_errors(kwargs, error, match):
         one_hot_labels(args.pop("labels"), num_classes, **args)
 
 
+def test_one_hot_module_config_errors():
+    with pytest.raises(ValueError, match=r"num_classes: expected a positive int, got -1"):
+        OneHotLabels(num_classes=-1)
+    with pytest.raises(TypeError, match=r"dtype: expected a torch.dtype, got type"):
+        OneHotLabels(num_classes=3, dtype=float)
+    with pytest.raises(TypeError, match=r"ignore_index: expected an int or None, got str"):
+        OneHotLabels(num_classes=3, ignore_index="255")
+
+
 def test_one_hot_range_error_mentions_ignore_index():
     with pytest.raises(ValueError, match=r"expected labels in \[0, 2\] or ignore_index=255, got a label 3"):
         one_hot_labels(torch.tensor([[[3, 255]]]), 3, ignore_index=255)
