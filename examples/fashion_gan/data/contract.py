@@ -29,9 +29,13 @@ the ints into int64 ``(B,)`` tensors and the sentences into a ``list[str]``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import torch
+
+from condgan.text.vocabulary import Vocabulary
 
 __all__ = [
     "NUM_LABELS",
@@ -43,6 +47,8 @@ __all__ = [
     "GENDER_NAMES",
     "WEARER_ATTRIBUTES",
     "UNKNOWN_ATTRIBUTE",
+    "VOCABULARY_PATH",
+    "official_vocabulary",
     "SAMPLE_KEYS",
     "OPTIONAL_KEYS",
     "INT_KEYS",
@@ -108,6 +114,21 @@ GENDER_NAMES = ("female", "male")
 WEARER_ATTRIBUTES = ("gender", "long_hair", "hat", "sunglasses", "skin_tone", "body_width", "body_height")
 #: Value of a wearer attribute that the dataset does not know.
 UNKNOWN_ATTRIBUTE = -1.0
+
+#: The official 539-word vocabulary, one word a line in id order (word id = line number).
+VOCABULARY_PATH = Path(__file__).with_name("official_vocabulary.txt")
+
+
+@lru_cache(maxsize=1)
+def official_vocabulary() -> Vocabulary:
+    """The official 539-word vocabulary (read once): ``encode`` gives the official 1-based ``codeJ`` ids.
+
+    Example:
+        >>> official_vocabulary().encode("the lady wore a blue dress.")
+        [1, 2, 9, 5, 6, 89]
+    """
+    return Vocabulary.from_file(VOCABULARY_PATH)
+
 
 #: Keys every item carries.
 SAMPLE_KEYS = (

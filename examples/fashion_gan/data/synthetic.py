@@ -24,20 +24,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from condgan._checks import check_positive_int
-from condgan.text.vocabulary import Vocabulary
 from fashion_gan.data.contract import (
     CATEGORY_NAMES,
     COLOR_NAMES,
     MAX_WORDS,
     SLEEVE_NAMES,
+    VOCABULARY_PATH,
     WEARER_ATTRIBUTES,
+    official_vocabulary,
     uncollate,
 )
 
@@ -54,8 +54,6 @@ __all__ = [
 
 #: Split name -> split id used in the random seed.
 SPLITS = {"train": 0, "test": 1}
-#: The official 539-word vocabulary (word id = line number).
-VOCABULARY_PATH = Path(__file__).with_name("official_vocabulary.txt")
 
 # ------------------------------------------------------------------------------------------------------------
 # Tables
@@ -238,7 +236,13 @@ _SUBJ_CDF_F = _cdf([w for _, w in _SUBJECTS_F])
 _SUBJ_CDF_M = _cdf([w for _, w in _SUBJECTS_M])
 _MULTI_WORDS = ("multicolor", "multi-colored", "multicolored", "multi-color")
 _MULTI_CDF = _cdf([4, 2, 2, 2])
-_SUFFIXES = ("", " with a pattern", " printed with flowers", " with flowers")
+_PATTERN_SUFFIXES = (" with a pattern",)  # stripes, checks, argyle
+_DOTS_SUFFIXES = (" with flowers", " printed with flowers", " with a pattern")  # the dot print
+_NUM_PATTERNS = 5  # horizontal stripes, diagonal stripes, checks, argyle, dots
+
+
+def _pattern_type(u: np.ndarray | float) -> np.ndarray:
+    return np.minimum((np.asarray(u) * _NUM_PATTERNS).astype(np.int64), _NUM_PATTERNS - 1)
 
 
 def make_sentence(attrs: dict[str, np.ndarray], j: int) -> str:
@@ -258,8 +262,14 @@ def make_sentence(attrs: dict[str, np.ndarray], j: int) -> str:
     color = int(attrs["color"][j])
     if color == _MULTI:
         color_word = _MULTI_WORDS[int(np.searchsorted(_MULTI_CDF, u[_U["multi_word"]], side="right"))]
+        # A third of the multicolour sentences mention the print; flowers only for the dot print.
+        suffixes = _DOTS_SUFFIXES if _pattern_type(u[_U["pat_type"]]) == 4 else _PATTERN_SUFFIXES
         suffix_u = u[_U["suffix"]]
-        suffix = _SUFFIXES[0] if suffix_u < 0.7 else _SUFFIXES[1 + int((suffix_u - 0.7) / 0.1)]
+        suffix = (
+            ""
+            if suffix_u < 2 / 3
+            else suffixes[min(int((suffix_u - 2 / 3) * 3 * len(suffixes)), len(suffixes) - 1)]
+        )
     else:
         color_word, suffix = COLOR_NAMES[color], ""
     sleeve = int(attrs["sleeve"][j])
@@ -1180,21 +1190,6 @@ def render_mannequins(attrs: dict[str, np.ndarray], image_size: int) -> tuple[np
 # ------------------------------------------------------------------------------------------------------------
 # Dataset
 # ------------------------------------------------------------------------------------------------------------
-
-_VOCABULARY: Vocabulary | None = None
-
-
-def official_vocabulary() -> Vocabulary:
-    """The official 539-word vocabulary (loaded once).
-
-    Example:
-        >>> official_vocabulary().encode("the lady wore a blue dress.")
-        [1, 2, 9, 5, 6, 89]
-    """
-    global _VOCABULARY
-    if _VOCABULARY is None:
-        _VOCABULARY = Vocabulary.from_file(VOCABULARY_PATH)
-    return _VOCABULARY
 
 
 def _as_indices(name: str, indices: Any, size: int) -> np.ndarray:
