@@ -69,6 +69,8 @@ class ConditionalDiscriminator(nn.Module):
         bias: conv biases (``None``: only where no norm follows; official: ``False``).
         spectral_norm: spectral normalisation on every conv and linear layer of the trunk and head.
 
+    In training mode the batch norm of the code reduction needs a batch of at least 2.
+
     Shapes:
         ``x (B, in_channels, H, H)``, ``condition (B, condition_channels, S, S)``, ``code (B, code_dim)``
         -> ``(B,)``.

@@ -61,6 +61,9 @@ class ConditionalGenerator(nn.Module):
     ``condition_size == fuse_at * 2**len(condition_encoder_channels)``; ``ih1``: 3x128x128 -> 64 -> 128 ->
     256 at 16x16). Every condition block is ``conv -> BN -> LReLU(0.2)``.
 
+    The defaults build the stage-1 layout at 128 with an RGB output (the paper's One-Step GAN 8-4) and
+    PyTorch's default init; ``fashion_gan.official_nets`` builds the official networks with their init.
+
     Args:
         output: ``"logits"`` (no activation, e.g. 7 segmentation classes), ``"image"`` (tanh) or
             ``"regions"`` (tanh, ``num_regions`` renderings of ``out_channels`` channels each).

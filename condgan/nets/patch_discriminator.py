@@ -55,6 +55,8 @@ class PatchDiscriminator(nn.Module):
         bias: conv biases (``None``: only where no norm follows; official ``ih1_skip``: ``True``).
         spectral_norm: spectral normalisation on every conv and linear layer.
 
+    In training mode the batch norm of the code reduction needs a batch of at least 2.
+
     Shapes:
         ``x (B, in_channels, H, W)``, ``condition (B, condition_channels, H, W)``, ``code (B, code_dim)`` ->
         ``(B, 1, h, w)``; H and W must be divisible by ``2**len(channels)`` and leave at least 3 pixels.
