@@ -211,6 +211,7 @@ class DetectorFeatures(nn.Module):
             raise TypeError(f"detector: expected an AttributeDetector, got {type(detector).__name__}")
         self.detector = detector
         self.num_features = detector.num_features
+        self.train(detector.training)  # start in the detector's mode, so that restoring a mode keeps it
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.detector.features(images)
