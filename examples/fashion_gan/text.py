@@ -1,0 +1,549 @@
+"""FashionGAN's text pieces: the official vocabulary, the official text encoder, training one, and a report.
+
+* :func:`official_vocabulary` -- the 539 official words in id order (1 the, 2 lady, 3 was, ...).
+* :func:`load_official_text_encoder` -- the released ``language/rnn_latest.pth`` (a legacy PyTorch 0.x pickle,
+  read without executing code) as a :class:`condgan.text.RNNTextEncoder`.
+* :func:`train_text_encoder` -- train the same encoder here (sum of four cross-entropies, as the official
+  ``language/train_te.py``; Adam on mini-batches of de-duplicated sentences instead of its SGD with batch 1).
+* :func:`attribute_accuracy` -- how often an encoder's heads recover a sentence's category, colour, gender
+  and sleeve.
+* :func:`text_report` -- both encoders side by side on the official test split; also a command line::
+
+    python -m fashion_gan.text --data /work/shared/data/fashiongan --out benchmarks/results/text_report.json
+
+Attribute labels follow the dataset contract (``fashion_gan.data.contract``): 0-based
+``category = cate_new - 1``, ``color = color_ - 1``, ``sleeve = sleeve_ - 1``, ``gender = gender_``, exactly
+as the official training script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from condgan._checks import check_integer, check_positive_int, check_rank, check_tensor
+from condgan.metrics import AttributeAccuracy
+from condgan.text import (
+    FASHIONGAN_HEADS,
+    RNNTextEncoder,
+    Vocabulary,
+    from_official_state_dict,
+    lengths_from_padding,
+    load_legacy_state_dict,
+)
+
+__all__ = [
+    "ATTRIBUTE_FIELDS",
+    "LanguageData",
+    "attribute_accuracy",
+    "load_language_data",
+    "load_official_text_encoder",
+    "main",
+    "official_vocabulary",
+    "text_report",
+    "train_text_encoder",
+]
+
+#: Our attribute name -> (field in ``language_original.mat``, offset subtracted to make it 0-based).
+ATTRIBUTE_FIELDS: Mapping[str, tuple[str, int]] = {
+    "category": ("cate_new", 1),
+    "color": ("color_", 1),
+    "gender": ("gender_", 0),
+    "sleeve": ("sleeve_", 1),
+}
+
+
+def official_vocabulary(**kwargs) -> Vocabulary:
+    """The official 539-word vocabulary in id order (shipped as ``fashion_gan/data/official_vocabulary.txt``).
+
+    With it, :meth:`Vocabulary.encode` reproduces the released ``codeJ`` word ids of all 78,979 sentences.
+
+    Args:
+        **kwargs: passed to :class:`condgan.text.Vocabulary` (e.g. ``unknown="skip"``).
+
+    Example:
+        >>> vocab = official_vocabulary()
+        >>> len(vocab), vocab.encode("the lady was wearing a blue long-sleeved blouse.")
+        (539, [1, 2, 3, 4, 5, 6, 7, 8])
+    """
+    words = (
+        resources.files("fashion_gan").joinpath("data/official_vocabulary.txt").read_text(encoding="utf-8")
+    )
+    return Vocabulary([w.strip() for w in words.splitlines() if w.strip()], **kwargs)
+
+
+def load_official_text_encoder(path: str | os.PathLike) -> RNNTextEncoder:
+    """Load the released text-encoder weights (``language/rnn_latest.pth``) into an :class:`RNNTextEncoder`.
+
+    The file is read with :func:`condgan.text.load_legacy_state_dict` (no code from it runs), renamed with
+    :func:`condgan.text.from_official_state_dict` (``net_cate_new`` -> ``heads.category`` ...), and checked
+    key by key and shape by shape against the official architecture (539 words, 2 x 100 tanh RNN, heads
+    19/17/2/4).
+
+    Args:
+        path: the ``.pth`` file (legacy or zip format).
+
+    Returns:
+        The encoder in eval mode.
+
+    Raises:
+        FileNotFoundError: no such file.
+        condgan.text.CheckpointError: unreadable or unsafe file.
+        ValueError: missing or unexpected keys, or shapes that differ (all listed).
+    """
+    state = from_official_state_dict(load_legacy_state_dict(path))
+    encoder = RNNTextEncoder()
+    expected = encoder.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [
+        f"{k}: expected {tuple(expected[k].shape)}, got {tuple(state[k].shape)}"
+        for k in expected
+        if k in state and state[k].shape != expected[k].shape
+    ]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected}")
+        if wrong:
+            parts.append(f"wrong shapes [{'; '.join(wrong)}]")
+        raise ValueError(
+            f"{path}: expected the official text encoder's weights (keys named as in the official "
+            f"language/train_te.py, after renaming net_* -> heads.*), got {', '.join(parts)}"
+        )
+    encoder.load_state_dict({k: v.float() for k, v in state.items()})
+    return encoder.eval()
+
+
+def _check_labels(
+    labels: object, batch: int, heads: Mapping[str, int] | None = None
+) -> dict[str, torch.Tensor]:
+    if not isinstance(labels, Mapping):
+        raise TypeError(
+            f"labels: expected a mapping attribute name -> (N,) integer tensor, got {type(labels).__name__}"
+        )
+    if not labels:
+        raise ValueError("labels: expected at least one attribute, got an empty mapping")
+    out = {}
+    for name, value in labels.items():
+        arg = f"labels[{name!r}]"
+        check_rank(arg, check_tensor(arg, value), 1, "(N,)")
+        check_integer(arg, value)
+        if value.shape[0] != batch:
+            raise ValueError(f"{arg}: expected {batch} labels (one per sentence), got {value.shape[0]}")
+        if heads is not None:
+            if name not in heads:
+                raise ValueError(f"labels: expected only the encoder's heads {sorted(heads)}, got {name!r}")
+            if value.numel() and (int(value.min()) < 0 or int(value.max()) >= heads[name]):
+                bad = int(value.min()) if int(value.min()) < 0 else int(value.max())
+                raise ValueError(f"{arg}: expected class ids in [0, {heads[name] - 1}], got {bad}")
+        out[name] = value.long()
+    return out
+
+
+def _check_sentence_ids(sentence_ids: object) -> torch.Tensor:
+    check_rank("sentence_ids", check_tensor("sentence_ids", sentence_ids), 2, "(N, L)")
+    check_integer("sentence_ids", sentence_ids)
+    if sentence_ids.shape[0] == 0 or sentence_ids.shape[1] == 0:
+        raise ValueError(
+            f"sentence_ids: expected a non-empty (N, L) tensor, got shape {tuple(sentence_ids.shape)}"
+        )
+    return sentence_ids.long()
+
+
+def _check_positive_float(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def train_text_encoder(
+    sentences_ids: torch.Tensor,
+    labels: Mapping[str, torch.Tensor],
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 3e-3,
+    seed: int = 0,
+    vocab_size: int = 539,
+    hidden_size: int = 100,
+    num_layers: int = 2,
+    max_grad_norm: float = 5.0,
+    log_every: int = 0,
+) -> RNNTextEncoder:
+    """Train an :class:`RNNTextEncoder` to predict a sentence's attributes from its words.
+
+    Loss ``L = sum_a CE(logits_a, y_a)`` (the official sum of cross-entropies, one head per attribute).
+    Differences from the official ``language/train_te.py`` (SGD, lr 0.01, batch 1, millions of random draws):
+    identical ``(sentence, labels)`` rows are merged first and weighted by their count (the official data has
+    78,979 rows but only ~4,000 distinct sentences), so one epoch is one pass over the distinct rows with the
+    same expected loss as a pass over all rows; Adam (``lr``, betas (0.9, 0.999)) with gradient-norm clipping
+    at ``max_grad_norm``, for ``epochs`` epochs of shuffled mini-batches. Deterministic for a given ``seed``;
+    the global RNG is left untouched.
+
+    Args:
+        sentences_ids: ``(N, L)`` integer word ids (1-based, right-padded with 0).
+        labels: attribute name -> ``(N,)`` 0-based class ids; the names become the heads, whose sizes are the
+            official ones for known names (category 19, color 17, gender 2, sleeve 4) or ``max + 1``.
+        epochs: passes over the distinct rows.
+        batch_size: distinct rows per step.
+        lr: Adam learning rate.
+        seed: seeds the initialisation and the shuffling.
+        vocab_size, hidden_size, num_layers: the encoder's size (official: 539, 100, 2).
+        max_grad_norm: gradient clipping threshold (tanh RNNs can spike).
+        log_every: print the mean loss every this many epochs (0: silent).
+
+    Returns:
+        The trained encoder, in eval mode.
+
+    Example:
+        >>> ids = torch.tensor([[1, 2, 0], [1, 3, 0], [4, 2, 3]])
+        >>> labels = {"color": torch.tensor([0, 1, 1]), "plain": torch.tensor([1, 0, 0])}
+        >>> enc = train_text_encoder(ids, labels, epochs=2, vocab_size=4, hidden_size=8)
+        >>> enc.head_sizes  # official size for a known name, max + 1 otherwise
+        {'color': 17, 'plain': 2}
+    """
+    ids = _check_sentence_ids(sentences_ids)
+    labels = _check_labels(labels, ids.shape[0])
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("num_layers", num_layers)):
+        check_positive_int(name, value)
+    check_positive_int("vocab_size", vocab_size)
+    check_positive_int("hidden_size", hidden_size)
+    lr = _check_positive_float("lr", lr)
+    max_grad_norm = _check_positive_float("max_grad_norm", max_grad_norm)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    if int(ids.max()) > vocab_size or int(ids.min()) < 0:
+        raise ValueError(
+            f"sentences_ids: expected word ids in [1, {vocab_size}] or 0 for padding, got ids in "
+            f"[{int(ids.min())}, {int(ids.max())}]"
+        )
+    lengths_from_padding(ids)  # rejects empty rows and padding in the middle up front, naming the rows
+
+    heads = {}
+    for name, value in labels.items():
+        n = FASHIONGAN_HEADS.get(name, int(value.max()) + 1)
+        if int(value.min()) < 0 or int(value.max()) >= n:
+            raise ValueError(
+                f"labels[{name!r}]: expected class ids in [0, {n - 1}], got ids in "
+                f"[{int(value.min())}, {int(value.max())}]"
+            )
+        heads[name] = n
+
+    names = list(labels)
+    rows = torch.cat([ids, torch.stack([labels[n] for n in names], dim=1)], dim=1)
+    unique, counts = torch.unique(rows, dim=0, return_counts=True)
+    u_ids, u_labels = unique[:, : ids.shape[1]], unique[:, ids.shape[1] :]
+    weights = counts.float() / counts.float().mean()  # mean weight 1: the loss scale of a plain mini-batch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        encoder = RNNTextEncoder(
+            vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers, heads=heads
+        )
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
+    steps = epochs * -(-unique.shape[0] // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=lr / 100)
+    encoder.train()
+    for epoch in range(epochs):
+        order = torch.randperm(unique.shape[0], generator=generator)
+        total, seen = 0.0, 0.0
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            batch_ids = u_ids[batch]
+            batch_ids = batch_ids[:, : int((batch_ids != 0).sum(1).max())]  # drop all-padding columns
+            _, logits = encoder(batch_ids)
+            w = weights[batch]
+            loss = sum(
+                (F.cross_entropy(logits[n], u_labels[batch, j], reduction="none") * w).sum() / w.sum()
+                for j, n in enumerate(names)
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(encoder.parameters(), max_grad_norm)
+            optimizer.step()
+            schedule.step()
+            total += float(loss.detach()) * float(w.sum())
+            seen += float(w.sum())
+        if log_every and (epoch + 1) % log_every == 0:
+            print(f"epoch {epoch + 1}/{epochs}: loss {total / seen:.4f}", flush=True)
+    return encoder.eval()
+
+
+@torch.no_grad()
+def attribute_accuracy(
+    encoder: RNNTextEncoder,
+    sentence_ids: torch.Tensor,
+    labels: Mapping[str, torch.Tensor],
+    *,
+    batch_size: int = 2048,
+) -> dict[str, float]:
+    """Top-1 accuracy of ``encoder``'s heads: ``acc_a = mean_i [argmax_c logits_a(i)_c == y_a(i)]``.
+
+    Args:
+        encoder: a text encoder with a head for each attribute in ``labels``.
+        sentence_ids: ``(N, L)`` integer word ids (1-based, right-padded with 0).
+        labels: attribute name -> ``(N,)`` 0-based class ids.
+        batch_size: sentences per forward pass.
+
+    Returns:
+        attribute name -> accuracy in ``[0, 1]``, in the order of ``labels``.
+
+    Example:
+        >>> enc = RNNTextEncoder(vocab_size=4, hidden_size=3, heads={"gender": 2})
+        >>> acc = attribute_accuracy(enc, torch.tensor([[1, 2], [3, 0]]), {"gender": torch.tensor([0, 1])})
+        >>> sorted(acc), 0.0 <= acc["gender"] <= 1.0
+        (['gender'], True)
+    """
+    if not isinstance(encoder, RNNTextEncoder):
+        raise TypeError(f"encoder: expected an RNNTextEncoder, got {type(encoder).__name__}")
+    ids = _check_sentence_ids(sentence_ids)
+    labels = _check_labels(labels, ids.shape[0], heads=encoder.head_sizes)
+    check_positive_int("batch_size", batch_size)
+    was_training = encoder.training
+    encoder.eval()
+    metric = AttributeAccuracy(names=list(labels))
+    device = next(encoder.parameters()).device
+    try:
+        for start in range(0, ids.shape[0], batch_size):
+            chunk = ids[start : start + batch_size]
+            chunk = chunk[:, : max(1, int((chunk != 0).sum(1).max()))]
+            _, logits = encoder(chunk.to(device))
+            metric.update(
+                {n: logits[n].cpu() for n in labels},
+                {n: v[start : start + batch_size] for n, v in labels.items()},
+            )
+    finally:
+        encoder.train(was_training)
+    result = metric.compute()
+    return {n: result[n] for n in labels}
+
+
+@dataclass
+class LanguageData:
+    """The official sentences and their attributes (``language_original.mat`` + ``ind.mat``).
+
+    Attributes:
+        sentences: the 78,979 ``engJ`` sentences.
+        word_ids: ``(N, L)`` int64 official ``codeJ`` ids (1-based), right-padded with 0 (``L`` = 17).
+        labels: attribute name -> ``(N,)`` int64 0-based class ids (see :data:`ATTRIBUTE_FIELDS`).
+        train_index, test_index: ``(70000,)`` and ``(8979,)`` int64 **0-based** row indices.
+    """
+
+    sentences: list[str]
+    word_ids: torch.Tensor
+    labels: dict[str, torch.Tensor]
+    train_index: torch.Tensor
+    test_index: torch.Tensor
+
+
+def _variables(mat: dict) -> list[str]:
+    return sorted(k for k in mat if not k.startswith("__"))
+
+
+def _find(data_dir: Path, name: str) -> Path:
+    for candidate in (data_dir / name, data_dir / "benchmark" / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"data_dir: expected {name} in {data_dir} or {data_dir / 'benchmark'}, found neither"
+    )
+
+
+def load_language_data(data_dir: str | os.PathLike) -> LanguageData:
+    """Read the official sentences, word ids, attributes and split.
+
+    Args:
+        data_dir: a folder holding ``language_original.mat`` and ``ind.mat`` (directly or in ``benchmark/``,
+            the release's layout).
+
+    Returns:
+        A :class:`LanguageData`.
+    """
+    import numpy as np
+    from scipy.io import loadmat
+
+    if not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir: expected a str or os.PathLike, got {type(data_dir).__name__}")
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"data_dir: expected a folder, got {data_dir} (not found)")
+    language_path, ind_path = _find(data_dir, "language_original.mat"), _find(data_dir, "ind.mat")
+    language = loadmat(language_path)
+    ind = loadmat(ind_path)
+    for key in ("engJ", "codeJ", *(field for field, _ in ATTRIBUTE_FIELDS.values())):
+        if key not in language:
+            raise ValueError(f"{language_path}: expected a variable {key!r}, got {_variables(language)}")
+    for key in ("train_ind", "test_ind"):
+        if key not in ind:
+            raise ValueError(f"{ind_path}: expected a variable {key!r}, got {_variables(ind)}")
+
+    codes = [np.asarray(c).astype(np.int64).ravel() for c in language["codeJ"].ravel()]
+    n = len(codes)
+    word_ids = torch.zeros(n, max(len(c) for c in codes), dtype=torch.int64)
+    for row, code in enumerate(codes):
+        word_ids[row, : len(code)] = torch.from_numpy(code)
+    sentences = [
+        str(np.asarray(s).ravel()[0]) if np.asarray(s).size else "" for s in language["engJ"].ravel()
+    ]
+    labels = {
+        name: torch.from_numpy(language[field].astype(np.int64).ravel()) - offset
+        for name, (field, offset) in ATTRIBUTE_FIELDS.items()
+    }
+    for name, value in labels.items():
+        if value.shape[0] != n:
+            raise ValueError(
+                f"{language_path}: expected {n} {ATTRIBUTE_FIELDS[name][0]} rows, got {value.shape[0]}"
+            )
+    split = {k: torch.from_numpy(ind[k].astype(np.int64).ravel()) - 1 for k in ("train_ind", "test_ind")}
+    for key, value in split.items():
+        if value.numel() == 0 or int(value.min()) < 0 or int(value.max()) >= n:
+            raise ValueError(f"{ind_path}: expected 1-based {key} in [1, {n}], got values outside")
+    return LanguageData(sentences, word_ids, labels, split["train_ind"], split["test_ind"])
+
+
+def _markdown_table(columns: dict[str, dict[str, float]]) -> str:
+    names = list(next(iter(columns.values())))
+    lines = ["| attribute | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for name in [*names, "mean"]:
+        cells = []
+        for accuracy in columns.values():
+            value = sum(accuracy.values()) / len(accuracy) if name == "mean" else accuracy[name]
+            cells.append(f"{100 * value:.2f}%")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def text_report(
+    data_dir: str | os.PathLike,
+    *,
+    out_json: str | os.PathLike | None = None,
+    weights: str | os.PathLike | None = None,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 3e-3,
+    seed: int = 0,
+    print_table: bool = True,
+    log_every: int = 0,
+) -> dict:
+    """Attribute accuracy on the official TEST split: the official weights vs an encoder trained here.
+
+    Reads ``language_original.mat`` and ``ind.mat`` from ``data_dir``, trains :func:`train_text_encoder` on
+    the official TRAIN split, evaluates both encoders on the TEST split with :func:`attribute_accuracy`,
+    prints a markdown table and optionally writes JSON.
+
+    Args:
+        data_dir: folder with the official metadata (``language_original.mat``, ``ind.mat``; optionally
+            ``rnn_latest.pth``).
+        out_json: where to write the report as JSON (folders are created), or ``None``.
+        weights: the official ``rnn_latest.pth``; default ``data_dir/rnn_latest.pth``. If absent, that
+            column is left out (``"official": null`` in the JSON).
+        epochs, batch_size, lr, seed: passed to :func:`train_text_encoder`.
+        print_table: print the table to stdout.
+        log_every: print the training loss every this many epochs (0: silent).
+
+    Returns:
+        A dict with ``official`` and ``trained`` accuracies (attribute -> fraction), the split sizes, the
+        training settings and time, and the markdown ``table``.
+    """
+    data = load_language_data(data_dir)
+    weights = Path(data_dir) / "rnn_latest.pth" if weights is None else Path(weights)
+    test_ids, train_ids = data.word_ids[data.test_index], data.word_ids[data.train_index]
+    test_labels = {n: v[data.test_index] for n, v in data.labels.items()}
+    train_labels = {n: v[data.train_index] for n, v in data.labels.items()}
+
+    official = None
+    if weights.is_file():
+        official = attribute_accuracy(load_official_text_encoder(weights), test_ids, test_labels)
+    start = time.perf_counter()
+    trained_encoder = train_text_encoder(
+        train_ids, train_labels, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, log_every=log_every
+    )
+    train_seconds = time.perf_counter() - start
+    trained = attribute_accuracy(trained_encoder, test_ids, test_labels)
+
+    columns = {} if official is None else {"official rnn_latest.pth": official}
+    columns[f"trained here ({epochs} epochs, Adam)"] = trained
+    table = _markdown_table(columns)
+    train_rows = torch.cat([train_ids, torch.stack(list(train_labels.values()), dim=1)], dim=1)
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "data_dir": str(data_dir),
+        "split": "official test_ind",
+        "test_sentences": int(data.test_index.numel()),
+        "train_sentences": int(data.train_index.numel()),
+        "distinct_train_rows": int(torch.unique(train_rows, dim=0).shape[0]),
+        "official": official,
+        "trained": trained,
+        "training": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "seed": seed,
+            "optimizer": "Adam",
+            "seconds": round(train_seconds, 1),
+            "threads": torch.get_num_threads(),
+        },
+        "torch": torch.__version__,
+        "table": table,
+    }
+    if print_table:
+        print(table)
+    if out_json is not None:
+        out_json = Path(out_json)
+        out_json.parent.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m fashion_gan.text --data DIR [--out JSON] [--epochs N] ...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m fashion_gan.text", description=text_report.__doc__.splitlines()[0]
+    )
+    parser.add_argument("--data", required=True, help="folder with language_original.mat and ind.mat")
+    parser.add_argument("--out", default=None, help="write the report as JSON here")
+    parser.add_argument(
+        "--weights", default=None, help="official rnn_latest.pth (default: DATA/rnn_latest.pth)"
+    )
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads: expected a positive int, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    text_report(
+        args.data,
+        out_json=args.out,
+        weights=args.weights,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        log_every=5,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
