@@ -30,9 +30,18 @@ from condgan.layers.seg_encoding import (
 )
 from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES, SpatialConstraint, spatial_constraint
 
-# ---- conv blocks (condgan/layers/blocks.py) ------------------------------------------------------------
-# The owner of blocks.py adds its import here and its names to __all__ below.
-# ----------------------------------------------------------------------------------------------------------
+from condgan.layers.blocks import (
+    Conv3x3Block,
+    ConvNormAct,
+    DownBlock,
+    UNetDecoder,
+    UNetEncoder,
+    UpBlock,
+    get_activation,
+    get_norm_layer,
+    init_weights,
+    unet_channels,
+)
 
 __all__ = [
     # label_maps
@@ -66,5 +75,15 @@ __all__ = [
     "BORDER_TYPES",
     "color_code_segmentation",
     "ColorCodeEncoding",
-    # blocks: names added by the blocks.py owner
+    # blocks
+    "get_norm_layer",
+    "get_activation",
+    "ConvNormAct",
+    "DownBlock",
+    "UpBlock",
+    "Conv3x3Block",
+    "UNetEncoder",
+    "UNetDecoder",
+    "unet_channels",
+    "init_weights",
 ]
