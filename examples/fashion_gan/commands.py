@@ -58,8 +58,9 @@ def train_models(cfg: RunConfig, run_dir: Path, *, stage: str, resume: bool, pro
             print(f"{name}: already trained ({latest.name}), skipping")
             continue
         t0 = time.perf_counter()
-        train_stage(model_cfg, stage=kind, run_dir=run_dir, resume=resume or (stage == "all" and latest is not None),
-                    progress=progress)
+        # `all` (and the demo) continue a model that has checkpoints and start the others fresh.
+        resume_this = resume if stage != "all" else latest is not None
+        train_stage(model_cfg, stage=kind, run_dir=run_dir, resume=resume_this, progress=progress)
         print(f"{name}: trained in {time.perf_counter() - t0:.0f} s -> {run_dir / name}")
 
 

@@ -249,8 +249,8 @@ _COLUMNS = (
     ("stage1_structure", "stage-1 seg agreement", "{:.3f}"),
     ("hair_face_iou", "hair+face IoU", "{:.3f}"),
     ("background_iou", "background IoU", "{:.3f}"),
-    ("frechet_detector", "FD (detector features)", "{:.2f}"),
-    ("kid_detector", "KID (detector features)", "{:.4f}"),
+    ("frechet_detector", "FD (detector features)", "{:.4g}"),
+    ("kid_detector", "KID (detector features)", "{:.3g}"),
     ("diversity_l1", "diversity (L1 across z)", "{:.4f}"),
 )
 
