@@ -135,34 +135,45 @@ def export_official_layout(
 
     g2_path = root / G2_PATH
     tmp_g2 = g2_path.with_name(g2_path.name + f".tmp-{os.getpid()}")
-    jobs = [(dataset_train, train_rows, start) for start in range(0, n_train, batch_size)]
-    jobs += [(dataset_test, test_rows, start) for start in range(0, n_test, batch_size)]
+    # Global rows are written in contiguous blocks (one HDF5 hyperslab each); each block gathers its train and
+    # test people from the two datasets.
+    is_test = np.zeros(n, bool)
+    is_test[test_rows] = True
+    position = np.where(is_test, np.cumsum(is_test) - 1, np.cumsum(~is_test) - 1)  # index within its split
+    starts = range(0, n, batch_size)
     if progress:
         from tqdm import tqdm
 
-        jobs = tqdm(jobs, desc="export", unit="batch")
+        starts = tqdm(starts, desc="export", unit="batch")
     try:
         with h5py.File(tmp_g2, "w") as f:
             ih = f.create_dataset("ih", shape=(n, 3, s, s), dtype=np_dtype)
             b_ = f.create_dataset("b_", shape=(n, 1, s, s), dtype=np_dtype)
             # Stored transposed, as the release: (3, W, H).
             f.create_dataset("ih_mean", data=mean.transpose(0, 2, 1).astype(np_dtype))
-            for ds, rows, start in jobs:
-                idx = np.arange(start, min(start + batch_size, len(ds)))
-                batch = ds.get_batch(idx)
-                target = rows[idx]  # increasing global rows
-                images = batch["image"].numpy().astype(np.float32) / np.float32(255.0) - mean
-                ih[target.tolist()] = images.transpose(0, 1, 3, 2).astype(np_dtype)
-                b_[target.tolist()] = batch["labels"].numpy()[:, None].transpose(0, 1, 3, 2).astype(np_dtype)
-                ids, lengths = batch["word_ids"].numpy(), batch["length"].numpy()
-                for j, row in enumerate(target):
-                    sentences[row] = batch["sentence"][j]
-                    word_ids = ids[j, : lengths[j]].reshape(-1, 1)
-                    codes[row] = word_ids.astype(np.uint8 if word_ids.max() <= 255 else np.uint16)
-                cate[target, 0] = batch["category"].numpy() + 1
-                color[target, 0] = batch["color"].numpy() + 1
-                sleeve[target, 0] = batch["sleeve"].numpy() + 1
-                gender[target, 0] = batch["gender"].numpy()
+            for start in starts:
+                rows = np.arange(start, min(start + batch_size, n))
+                block_images = np.empty((rows.size, 3, s, s), np.uint8)
+                block_labels = np.empty((rows.size, s, s), np.uint8)
+                for ds, mask in ((dataset_train, ~is_test[rows]), (dataset_test, is_test[rows])):
+                    if not mask.any():
+                        continue
+                    batch = ds.get_batch(position[rows[mask]])
+                    block_images[mask], block_labels[mask] = batch["image"].numpy(), batch["labels"].numpy()
+                    ids, lengths = batch["word_ids"].numpy(), batch["length"].numpy()
+                    for j, row in enumerate(rows[mask]):
+                        sentences[row] = batch["sentence"][j]
+                        word_ids = ids[j, : lengths[j]].reshape(-1, 1)
+                        codes[row] = word_ids.astype(np.uint8 if word_ids.max() <= 255 else np.uint16)
+                    target = rows[mask]
+                    cate[target, 0] = batch["category"].numpy() + 1
+                    color[target, 0] = batch["color"].numpy() + 1
+                    sleeve[target, 0] = batch["sleeve"].numpy() + 1
+                    gender[target, 0] = batch["gender"].numpy()
+                images = block_images.astype(np.float32) / np.float32(255.0) - mean
+                block = slice(int(rows[0]), int(rows[-1]) + 1)
+                ih[block] = images.transpose(0, 1, 3, 2).astype(np_dtype)
+                b_[block] = block_labels[:, None].transpose(0, 1, 3, 2).astype(np_dtype)
         os.replace(tmp_g2, g2_path)
     finally:
         tmp_g2.unlink(missing_ok=True)
