@@ -45,8 +45,8 @@ __all__ = [
 
 #: The official attribute label sets (reference section 1.4): name -> number of classes.
 DEFAULT_HEADS: dict[str, int] = {"category": 19, "color": 17, "sleeve": 4, "gender": 2}
-#: A backbone small enough for the CPU demo (0.57 M parameters; see docs/metrics.md for its speed).
-DEMO_BACKBONE = "mobilenetv3_small_050"
+#: The demo's backbone: the most accurate small timm net measured on the synthetic data (docs/metrics.md).
+DEMO_BACKBONE = "resnet10t"
 
 _WEIGHTS_FILE = "detector.safetensors"
 _CONFIG_FILE = "detector.json"

@@ -72,34 +72,20 @@ class ColourCodedPeople:
         return batch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two CPU cores shared with other test workers: one intra-op thread avoids oversubscription."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def trained():
     """One detector trained on the easy data (shared by the tests that need a trained detector)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return train_detector(
-            ColourCodedPeople(4096),
-            steps=150,
-            batch_size=32,
-            lr=3e-3,
-            seed=0,
-            image_size=32,
-            progress=False,
-            backbone=BACKBONE,
-            heads=HEADS,
-        )
-    finally:
-        torch.set_num_threads(threads)
+    return train_detector(
+        ColourCodedPeople(4096),
+        steps=150,
+        batch_size=32,
+        lr=3e-3,
+        seed=0,
+        image_size=32,
+        progress=False,
+        backbone=BACKBONE,
+        heads=HEADS,
+    )
 
 
 # ---- building ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""condgan.metrics must import without timm or torchmetrics (they are optional; torchmetrics is loaded lazily)."""
+"""condgan.metrics must import without timm or torchmetrics (optional; torchmetrics is loaded lazily)."""
 
 import subprocess
 import sys
