@@ -307,10 +307,20 @@ def test_text_report_and_cli_on_a_fake_release(tmp_path, capsys):
     out = tmp_path / "results" / "report.json"
     report = text_report(tmp_path / "data", out_json=out, weights=weights, epochs=2, batch_size=16)
     printed = capsys.readouterr().out
-    assert "| attribute | official rnn_latest.pth | trained here (2 epochs, Adam) |" in printed
-    assert re.search(r"\| category \| \d+\.\d\d% \| \d+\.\d\d% \|", printed)
+    data = load_language_data(tmp_path / "data")
+    seen = set(map(tuple, data.word_ids[data.train_index].tolist()))
+    n_unseen = sum(tuple(r) not in seen for r in data.word_ids[data.test_index].tolist())
+    assert 0 < n_unseen < 15
+    header = (
+        "| attribute | official rnn_latest.pth | trained here (2 epochs, Adam) "
+        f"| official, {n_unseen} unseen | trained here, {n_unseen} unseen |"
+    )
+    assert header in printed
+    assert re.search(r"\| category( \| \d+\.\d\d%){4} \|", printed)
     saved = json.loads(out.read_text())
     assert saved["test_sentences"] == 15 and saved["train_sentences"] == 45
+    assert saved["unseen_test_sentences"] == n_unseen
+    assert set(saved["official_unseen"]) == set(saved["trained_unseen"]) == set(saved["trained"])
     assert set(saved["official"]) == set(saved["trained"]) == {"category", "color", "gender", "sleeve"}
     assert saved["official"] == report["official"] and saved["table"] == report["table"]
     assert all(0.0 <= v <= 1.0 for v in saved["trained"].values())
@@ -322,5 +332,5 @@ def test_text_report_and_cli_on_a_fake_release(tmp_path, capsys):
         == 0
     )
     saved = json.loads(out2.read_text())
-    assert saved["official"] is None and saved["training"]["epochs"] == 1
+    assert saved["official"] is None and saved["official_unseen"] is None and saved["training"]["epochs"] == 1
     assert "official" not in capsys.readouterr().out
