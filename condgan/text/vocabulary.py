@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -67,7 +68,7 @@ class Vocabulary:
         self._index = index
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs) -> Vocabulary:
+    def from_file(cls, path: str | Path, **kwargs: Any) -> Vocabulary:
         """Read one word per line (id = line number)."""
         path = Path(path)
         if not path.is_file():
@@ -77,7 +78,7 @@ class Vocabulary:
         )
 
     @classmethod
-    def from_sentences(cls, sentences: Iterable[str], **kwargs) -> Vocabulary:
+    def from_sentences(cls, sentences: Iterable[str], **kwargs: Any) -> Vocabulary:
         """Build a vocabulary whose ids follow each word's first appearance in ``sentences``.
 
         This is how the official ids were assigned (1 the, 2 lady, 3 was, 4 wearing, ...).

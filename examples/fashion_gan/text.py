@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +65,7 @@ ATTRIBUTE_FIELDS: Mapping[str, tuple[str, int]] = {
 }
 
 
-def official_vocabulary(**kwargs) -> Vocabulary:
+def official_vocabulary(**kwargs: Any) -> Vocabulary:
     """The official 539-word vocabulary in id order (shipped as ``fashion_gan/data/official_vocabulary.txt``).
 
     With it, :meth:`Vocabulary.encode` reproduces the released ``codeJ`` word ids of all 78,979 sentences.
@@ -202,7 +203,9 @@ def train_text_encoder(
         batch_size: distinct rows per step.
         lr: Adam learning rate.
         seed: seeds the initialisation and the shuffling.
-        vocab_size, hidden_size, num_layers: the encoder's size (official: 539, 100, 2).
+        vocab_size: number of words (official: 539).
+        hidden_size: RNN width, the code size (official: 100).
+        num_layers: stacked RNN layers (official: 2).
         max_grad_norm: gradient clipping threshold (tanh RNNs can spike).
         log_every: print the mean loss every this many epochs (0: silent).
 
@@ -454,7 +457,10 @@ def text_report(
         out_json: where to write the report as JSON (folders are created), or ``None``.
         weights: the official ``rnn_latest.pth``; default ``data_dir/rnn_latest.pth``. If absent, that
             column is left out (``"official": null`` in the JSON).
-        epochs, batch_size, lr, seed: passed to :func:`train_text_encoder`.
+        epochs: passed to :func:`train_text_encoder`.
+        batch_size: passed to :func:`train_text_encoder`.
+        lr: passed to :func:`train_text_encoder`.
+        seed: passed to :func:`train_text_encoder`.
         print_table: print the table to stdout.
         log_every: print the training loss every this many epochs (0: silent).
 
