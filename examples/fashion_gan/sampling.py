@@ -1,50 +1,195 @@
-"""Step-indexed batches: which people each training step sees.
+"""Step-indexed batches: which people each training step sees, and the noise they get.
 
 Like the official code, every step draws a fresh batch of distinct random training indices (no epochs). The
 draw depends only on (seed, step), never on how many steps ran before in this process, so a resumed run sees
-exactly the batches an uninterrupted run would have seen, and with several processes rank r takes slice r of the
-same global batch (a distributed sampler that needs no epoch bookkeeping).
+exactly the batches an uninterrupted run would have seen, and with several processes rank r takes slice r of
+the same global batch (a distributed sampler that needs no epoch bookkeeping). The generator noise ``z`` is
+drawn the same way, for the whole global batch, so it too is independent of resumes and of the number of
+processes.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["step_indices", "StepBatches"]
+__all__ = ["step_indices", "step_noise", "StepBatches"]
+
+_INDEX_STREAM = 0x1D  # distinct SeedSequence streams for the indices and the noise of a step
+_NOISE_STREAM = 0x2A
 
 
-def step_indices(step: int, *, num_items: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1):
-    """The dataset indices rank ``rank`` trains on at ``step`` (a LongTensor of ``global_batch // world_size``)."""
+def _check_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value}")
+    return int(value)
+
+
+def _check_split(global_batch: int, rank: int, world_size: int) -> None:
+    _check_int("global_batch", global_batch, 1)
+    _check_int("world_size", world_size, 1)
+    _check_int("rank", rank, 0)
+    if rank >= world_size:
+        raise ValueError(
+            f"rank: expected an int in [0, {world_size - 1}] (world_size={world_size}), got {rank}"
+        )
     if global_batch % world_size:
         raise ValueError(f"global_batch: expected a multiple of world_size={world_size}, got {global_batch}")
+
+
+def _generator(seed: int, step: int, stream: int) -> torch.Generator:
+    # SeedSequence mixes (seed, step, stream) without the collisions of seed * K + step.
+    state = np.random.SeedSequence([seed, step, stream]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator().manual_seed(int(state) & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def step_indices(
+    step: int, *, num_items: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1
+) -> torch.Tensor:
+    """The dataset indices rank ``rank`` trains on at ``step``.
+
+    The global batch of step ``s`` is ``global_batch`` distinct indices drawn uniformly from
+    ``range(num_items)`` by a generator seeded with ``(seed, s)`` only; rank ``r`` takes slice
+    ``[r * b, (r + 1) * b)`` with ``b = global_batch // world_size``.
+
+    Args:
+        step: The training step (0-based).
+        num_items: Size of the dataset.
+        global_batch: Samples per step over all processes (a multiple of ``world_size``, at most
+            ``num_items``).
+        seed: The run's seed.
+        rank: This process's rank.
+        world_size: Number of processes.
+
+    Returns:
+        A ``(global_batch // world_size,)`` int64 tensor.
+
+    Example:
+        >>> both = step_indices(3, num_items=100, global_batch=4, seed=0)
+        >>> kw = dict(num_items=100, global_batch=4, seed=0, world_size=2)
+        >>> halves = [step_indices(3, rank=r, **kw) for r in (0, 1)]
+        >>> torch.equal(torch.cat(halves), both), len(set(both.tolist()))
+        (True, 4)
+    """
+    _check_int("step", step, 0)
+    _check_int("num_items", num_items, 1)
+    _check_int("seed", seed, 0)
+    _check_split(global_batch, rank, world_size)
     if global_batch > num_items:
         raise ValueError(f"global_batch: expected at most the dataset size {num_items}, got {global_batch}")
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-    # randperm is O(N); for large N draw with replacement-free rejection on a small sample instead.
+    gen = _generator(seed, step, _INDEX_STREAM)
     if num_items <= 65536:
         chosen = torch.randperm(num_items, generator=gen)[:global_batch]
     else:
-        chosen = torch.unique(torch.randint(num_items, (global_batch * 2,), generator=gen), sorted=False)
-        while chosen.numel() < global_batch:  # pragma: no cover - needs a tiny dataset relative to the batch
-            chosen = torch.unique(torch.cat([chosen, torch.randint(num_items, (global_batch,), generator=gen)]))
-        chosen = chosen[:global_batch]
+        # randperm is O(N): draw with replacement and keep the first occurrences in draw order (an unbiased
+        # sample without replacement; sorting or torch.unique would favour small indices).
+        picked: dict[int, None] = {}
+        while len(picked) < global_batch:
+            for i in torch.randint(num_items, (2 * global_batch,), generator=gen).tolist():
+                picked.setdefault(i)
+        chosen = torch.tensor(list(picked)[:global_batch], dtype=torch.int64)
     per_rank = global_batch // world_size
     return chosen[rank * per_rank : (rank + 1) * per_rank]
 
 
-class StepBatches(Dataset):
-    """Item ``k`` is the whole collated batch of step ``start_step + k`` (so DataLoader workers build batches)."""
+def step_noise(
+    step: int, *, dim: int, global_batch: int, seed: int, rank: int = 0, world_size: int = 1
+) -> torch.Tensor:
+    """The generator noise ``z ~ N(0, I)`` of rank ``rank`` at ``step``: slice ``rank`` of the global batch's.
 
-    def __init__(self, dataset, *, start_step: int, num_steps: int, global_batch: int, seed: int, rank=0, world_size=1):
+    Args:
+        step: The training step (0-based).
+        dim: Noise dimension (FashionGAN: 80).
+        global_batch: Samples per step over all processes.
+        seed: The run's seed.
+        rank: This process's rank.
+        world_size: Number of processes.
+
+    Returns:
+        A float32 ``(global_batch // world_size, dim)`` tensor on the CPU.
+
+    Example:
+        >>> z = step_noise(5, dim=3, global_batch=4, seed=1)
+        >>> torch.equal(step_noise(5, dim=3, global_batch=4, seed=1, rank=1, world_size=2), z[2:])
+        True
+    """
+    _check_int("step", step, 0)
+    _check_int("dim", dim, 1)
+    _check_int("seed", seed, 0)
+    _check_split(global_batch, rank, world_size)
+    z = torch.randn(global_batch, dim, generator=_generator(seed, step, _NOISE_STREAM))
+    per_rank = global_batch // world_size
+    return z[rank * per_rank : (rank + 1) * per_rank]
+
+
+class StepBatches(Dataset):
+    """Item ``k`` is the collated batch of step ``start_step + k`` (DataLoader workers build whole batches).
+
+    Each item is ``dataset.get_batch(step_indices(...))`` with the step's noise added under ``"noise"`` when
+    ``noise_dim`` is given.
+
+    Args:
+        dataset: Anything with ``__len__`` and ``get_batch(list_of_indices) -> dict``.
+        start_step: The first step (the resumed step, or 0).
+        num_steps: How many steps to serve.
+        global_batch: Samples per step over all processes.
+        seed: The run's seed.
+        rank: This process's rank.
+        world_size: Number of processes.
+        noise_dim: Add ``"noise"``: :func:`step_noise` of this dimension (``None``: no noise).
+
+    Example:
+        >>> class Tiny:
+        ...     def __len__(self): return 10
+        ...     def get_batch(self, indices): return {"index": torch.tensor(indices)}
+        >>> batches = StepBatches(Tiny(), start_step=2, num_steps=3, global_batch=4, seed=0, noise_dim=2)
+        >>> len(batches), batches[0]["index"].shape, batches[0]["noise"].shape
+        (3, torch.Size([4]), torch.Size([4, 2]))
+    """
+
+    def __init__(
+        self,
+        dataset,
+        *,
+        start_step: int,
+        num_steps: int,
+        global_batch: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        noise_dim: int | None = None,
+    ):
+        if not (hasattr(dataset, "__len__") and callable(getattr(dataset, "get_batch", None))):
+            raise TypeError(
+                f"dataset: expected a dataset with get_batch(indices), got {type(dataset).__name__}"
+            )
         self.dataset = dataset
-        self.start_step = start_step
-        self.num_steps = num_steps
-        self.kwargs = dict(num_items=len(dataset), global_batch=global_batch, seed=seed, rank=rank, world_size=world_size)
+        self.start_step = _check_int("start_step", start_step, 0)
+        self.num_steps = _check_int("num_steps", num_steps, 0)
+        _check_int("seed", seed, 0)
+        _check_split(global_batch, rank, world_size)
+        if global_batch > len(dataset):
+            raise ValueError(
+                f"global_batch: expected at most the dataset size {len(dataset)}, got {global_batch}"
+            )
+        if noise_dim is not None:
+            _check_int("noise_dim", noise_dim, 1)
+        self.noise_dim = noise_dim
+        self.split = dict(global_batch=global_batch, seed=seed, rank=rank, world_size=world_size)
 
     def __len__(self) -> int:
-        return max(0, self.num_steps)
+        return self.num_steps
 
-    def __getitem__(self, k: int):
-        indices = step_indices(self.start_step + k, **self.kwargs)
-        return self.dataset.get_batch(indices.tolist())
+    def __getitem__(self, k: int) -> dict:
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise TypeError(f"k: expected an int, got {type(k).__name__}")
+        if not 0 <= k < self.num_steps:
+            raise IndexError(f"k: expected an int in [0, {self.num_steps - 1}], got {k}")
+        step = self.start_step + k
+        batch = self.dataset.get_batch(step_indices(step, num_items=len(self.dataset), **self.split).tolist())
+        if self.noise_dim is not None:
+            batch["noise"] = step_noise(step, dim=self.noise_dim, **self.split)
+        return batch

@@ -4,32 +4,45 @@ Each model trains on ground-truth segmentations, as the official code does: stag
 map from the merged 4x8x8 spatial constraint and the design code; stage 2 (render) learns the image from the
 colour-coded ground-truth map; the two are chained only at generation time.
 
-Everything a run needs to continue lives in its folder (``<run>/<model>/``): ``checkpoints/step-*/`` (safetensors
-weights, optimizer states, RNG states, config, written atomically), ``metrics.jsonl`` and ``samples/*.png``.
-``resume=True`` continues from the last complete checkpoint: the batches are a function of the step
-(:mod:`fashion_gan.sampling`) and the RNG states are restored, so on CPU in deterministic mode a resumed run
-reproduces an uninterrupted one.
+Everything a run needs to continue lives in its folder (``<run>/<model>/``): ``checkpoints/step-*/``
+(safetensors weights, optimizer states, RNG states, config, written atomically), ``metrics.jsonl`` and
+``samples/*.png``. ``resume=True`` continues from the last complete checkpoint: the batches and the noise are
+functions of the step (:mod:`fashion_gan.sampling`) and the RNG states are restored, so on the CPU a resumed
+run reproduces an uninterrupted one.
+
+Faults (see ``docs/faults.md``): SIGINT/SIGTERM finish the current step, write a checkpoint and raise
+:class:`TrainingStopped` (the CLI exits with status 3 and says how to resume); a NaN/Inf loss or gradient
+stops the run naming the stage, step and loss (or, with ``train.on_nonfinite="skip"``, skips the step and
+counts it); weights that are not finite are never written over a checkpoint; a full disk or an unwritable
+folder stops the run with the path named and the previous checkpoint intact. Under torchrun every rank stops
+at the same step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
 import sys
+import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+import torch.distributed as torch_dist
 from torch.utils.data import DataLoader
 
-from condgan.losses import l1_reconstruction, segmentation_cross_entropy
+from condgan.losses import ADVERSARIAL_KINDS, l1_reconstruction, segmentation_cross_entropy
 from condgan.train import (
+    CheckpointError,
     GracefulExit,
     MetricsLog,
     NonFiniteError,
     conditional_gan_step,
     init_distributed,
     latest_checkpoint,
+    list_checkpoints,
     load_checkpoint,
     make_adam,
     make_ema,
@@ -40,26 +53,235 @@ from condgan.train import (
     update_ema,
     wrap_ddp,
 )
-from condgan.train.distributed import barrier, unwrap_model
+from condgan.train.distributed import barrier
 
 from . import runs
 from .conditions import build_conditions
-from .config import RunConfig
+from .config import STAGES, RunConfig
 from .models import build_stage, design_code, stage_inputs
 from .sampling import StepBatches
 from .visualize import save_stage_samples
 
-__all__ = ["train_stage", "TrainingStopped"]
+__all__ = ["train_stage", "check_train_config", "TrainingStopped", "resume_command"]
 
 
 class TrainingStopped(RuntimeError):
-    """Training stopped early (a signal or a non-finite value); the message says how to resume."""
+    """Training stopped before its last step; the message says why and how to continue.
+
+    Raised after a stop signal (a checkpoint of the current step was written), a non-finite loss, gradient or
+    weight (the last checkpoint is intact), or an output that could not be written (disk full, unwritable
+    folder; the last checkpoint is intact). The ``fashion-gan`` CLI prints the message and exits with
+    status 3.
+
+    Attributes:
+        reason: ``"signal"``, ``"nonfinite"`` or ``"write"``.
+        step: The last completed training step (``None`` when unknown).
+        checkpoint: The checkpoint folder to resume from (``None`` when there is none).
+    """
+
+    def __init__(self, message: str, *, reason: str, step: int | None, checkpoint: Path | None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.step = step
+        self.checkpoint = checkpoint
+
+
+def resume_command(run_dir: str | Path, stage: str, cfg: RunConfig) -> str:
+    """The ``fashion-gan train`` command line that resumes ``stage`` of the run in ``run_dir``.
+
+    Example:
+        >>> from fashion_gan.config import preset
+        >>> resume_command("runs/x", "render", preset("demo").replace(model={"render": "ih1"}))
+        'fashion-gan train --out runs/x --stage render --render ih1 --resume'
+    """
+    if stage not in STAGES:
+        raise ValueError(f"stage: expected one of {STAGES}, got {stage!r}")
+    extra = ""
+    if stage == "render":
+        extra = f" --render {cfg.model.render}"
+    elif stage == "onestep":
+        extra = f" --onestep-constraint {cfg.model.onestep_constraint}"
+    return f"fashion-gan train --out {run_dir} --stage {stage}{extra} --resume"
+
+
+def _field(section: str, name: str) -> str:
+    return f"{section}.{name}"
+
+
+def _int(cfg_section, section: str, name: str, low: int) -> None:
+    value = getattr(cfg_section, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"{_field(section, name)}: expected an int >= {low}, got {type(value).__name__} {value!r}"
+        )
+    if value < low:
+        raise ValueError(f"{_field(section, name)}: expected an int >= {low}, got {value}")
+
+
+def _number(
+    cfg_section, section: str, name: str, *, low: float, high: float | None = None, open_low=False
+) -> None:
+    value = getattr(cfg_section, name)
+    where = _field(section, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+    bad = not math.isfinite(value) or (value <= low if open_low else value < low)
+    bad = bad or (high is not None and value >= high)
+    if bad:
+        left = "(" if open_low else "["
+        right = f"{high})" if high is not None else "inf)"
+        raise ValueError(f"{where}: expected a finite number in {left}{low}, {right}, got {value!r}")
+
+
+def _choice(cfg_section, section: str, name: str, choices: tuple) -> None:
+    value = getattr(cfg_section, name)
+    if value not in choices:
+        raise ValueError(f"{_field(section, name)}: expected one of {list(choices)}, got {value!r}")
+
+
+def _bool(cfg_section, section: str, name: str) -> None:
+    value = getattr(cfg_section, name)
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{_field(section, name)}: expected True or False, got {type(value).__name__} {value!r}"
+        )
+
+
+def check_train_config(cfg: RunConfig) -> RunConfig:
+    """Check the fields the training loop uses, before any work; errors name the field (``train.lr``).
+
+    Model and data fields are checked by the networks and datasets that use them.
+
+    Example:
+        >>> from fashion_gan.config import preset
+        >>> check_train_config(preset("demo").replace(train={"log_every": 0}))
+        Traceback (most recent call last):
+        ...
+        ValueError: train.log_every: expected an int >= 1, got 0
+    """
+    if not isinstance(cfg, RunConfig):
+        raise TypeError(f"cfg: expected a fashion_gan.config.RunConfig, got {type(cfg).__name__}")
+    t = cfg.train
+    for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every", "keep_last"):
+        _int(t, "train", name, 1)
+    for name in ("seed", "threads"):
+        _int(t, "train", name, 0)
+    _int(cfg.data, "data", "workers", 0)
+    _number(t, "train", "lr", low=0.0, open_low=True)
+    for name in ("seg_weight", "l1_weight"):
+        _number(t, "train", name, low=0.0)
+    _number(t, "train", "ema_decay", low=0.0, high=1.0)
+    for name, count in (("betas", 2), ("d_weights", 3)):
+        value = getattr(t, name)
+        ok = isinstance(value, (tuple, list)) and len(value) == count
+        ok = ok and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+        )
+        ok = ok and all(0 <= v < 1 for v in value) if name == "betas" else ok and all(v >= 0 for v in value)
+        if not ok:
+            what = "two numbers in [0, 1)" if name == "betas" else "three numbers >= 0 (real, mismatch, fake)"
+            raise ValueError(f"train.{name}: expected {what}, got {value!r}")
+    _choice(t, "train", "loss", tuple(ADVERSARIAL_KINDS))
+    _choice(t, "train", "precision", ("fp32", "bf16", "fp16"))
+    _choice(t, "train", "on_nonfinite", ("stop", "skip"))
+    for name in ("channels_last", "compile", "single_d_call"):
+        _bool(t, "train", name)
+    if not isinstance(t.device, str):
+        raise TypeError(f"train.device: expected a str ('auto', 'cpu', 'cuda:0' ...), got {t.device!r}")
+    if t.device != "auto":
+        try:
+            torch.device(t.device)
+        except RuntimeError as err:
+            raise ValueError(
+                f"train.device: expected 'auto' or a torch device name, got {t.device!r}"
+            ) from err
+    _int(cfg.model, "model", "z_dim", 1)
+    return cfg
+
+
+class _NoSignals:
+    """Stand-in for GracefulExit where signal handlers cannot be installed (not the main thread)."""
+
+    stop_requested = False
+    signal_name = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _stop_guard():
+    return GracefulExit() if threading.current_thread() is threading.main_thread() else _NoSignals()
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader workers leave SIGINT/SIGTERM to the main process, which stops cleanly after its step.
+
+    A terminal's Ctrl-C (or a scheduler's SIGTERM to the whole job) reaches the workers too; a worker that
+    died of it would turn the graceful stop into "DataLoader worker exited unexpectedly". Workers still exit
+    when the main process shuts the loader down, or when it dies (their watchdog notices).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _any_rank(flag: bool, device: torch.device, world_size: int) -> bool:
+    """True when ``flag`` is set on any rank (so every rank stops at the same step)."""
+    if world_size == 1:
+        return flag
+    t = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device)
+    torch_dist.all_reduce(t, op=torch_dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def _device(name: str, dist_device: torch.device) -> torch.device:
     if name == "auto":
         return dist_device
     return torch.device(name)
+
+
+def _snapshot_buffers(*modules: torch.nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(b, b.detach().clone()) for m in modules for b in m.buffers()]
+
+
+@torch.no_grad()
+def _restore_buffers(snapshot: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    for live, saved in snapshot:
+        live.copy_(saved)
+
+
+def _start_step(ckpt_dir: Path, resume: bool, model_dir: Path, modules, optimizers, scalers, cfg, is_main):
+    """Load the checkpoint to resume from; return (step, extra_state). A fresh start refuses checkpoints."""
+    latest = latest_checkpoint(ckpt_dir)
+    folders = list_checkpoints(ckpt_dir)
+    if not resume:
+        if latest is not None or folders:
+            name = latest.name if latest is not None else folders[-1].name
+            raise FileExistsError(
+                f"{model_dir} already has checkpoints (latest {name}); pass --resume to continue it, "
+                "or choose another --out"
+            )
+        return 0, {}
+    if latest is None:
+        if folders:  # there were checkpoints, all damaged: say which file, never restart silently
+            load_checkpoint(folders[-1], modules=modules, optimizers=optimizers, scalers=scalers)
+            raise CheckpointError(f"{ckpt_dir}: no complete checkpoint among {[f.name for f in folders]}")
+        if is_main:
+            print(
+                f"{model_dir.name}: --resume: no checkpoint under {ckpt_dir} yet, starting at step 0",
+                flush=True,
+            )
+        return 0, {}
+    newest = int(latest.name.split("-")[1])
+    skipped = [f.name for f in folders if int(f.name.split("-")[1]) > newest]
+    info = load_checkpoint(latest, modules=modules, optimizers=optimizers, scalers=scalers)
+    runs.check_same_config(info.config, cfg, path=latest)
+    if is_main:
+        note = f" (skipped damaged {skipped})" if skipped else ""
+        print(f"{model_dir.name}: resuming from {latest} (step {info.step}){note}", flush=True)
+    return info.step, dict(info.extra_state)
 
 
 def train_stage(
@@ -73,34 +295,62 @@ def train_stage(
 ) -> Path:
     """Train ``stage`` (``"shape"``, ``"render"`` or ``"onestep"``) of ``cfg`` in ``run_dir``.
 
+    Runs the same under ``python`` and ``torchrun``: each process trains on its slice of the step's global
+    batch (``cfg.train.batch_size`` per process), DDP averages the gradients, and only rank 0 writes
+    checkpoints, metrics and sample sheets.
+
     Args:
-        cfg: the run configuration (saved into every checkpoint; a resume checks it matches).
+        cfg: the run configuration (saved into every checkpoint; a resume checks the model and data match).
         stage: which model to train; ``cfg.model.render`` / ``cfg.model.onestep_constraint`` pick the variant.
         run_dir: the run folder; the model's files go to ``run_dir / runs.model_dir_name(...)``.
-        resume: continue from the last complete checkpoint (an error if there is none).
+        resume: continue from the last complete checkpoint (from step 0 when the model has none yet; an error
+            when it has checkpoints and all are damaged).
         progress: show a progress bar (rate and ETA) on the main process.
         max_steps: stop after this many steps in this call (as if interrupted), for tests of resume.
 
     Returns:
         The model folder.
+
+    Raises:
+        TrainingStopped: a stop signal, a non-finite value, or an output that could not be written.
+        FileExistsError: checkpoints exist and ``resume`` is False.
+        ValueError, TypeError: an invalid configuration (the field is named).
+        condgan.train.CheckpointError: every checkpoint of the model is damaged (the file is named).
     """
+    if stage not in STAGES:
+        raise ValueError(f"stage: expected one of {STAGES}, got {stage!r}")
+    check_train_config(cfg)
+    if max_steps is not None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ValueError(f"max_steps: expected an int >= 1 or None, got {max_steps!r}")
+    if not isinstance(run_dir, (str, Path)):
+        raise TypeError(f"run_dir: expected a str or Path, got {type(run_dir).__name__}")
     run_dir = Path(run_dir)
     tc = cfg.train
     dist = init_distributed()
     device = _device(tc.device, dist.device)
     if tc.threads and device.type == "cpu":
         torch.set_num_threads(tc.threads)
-    seed_everything(tc.seed, dist.rank)
-
     model_dir = run_dir / runs.model_dir_name(stage, cfg.model)
+    hint = resume_command(run_dir, stage, cfg)
+    with _stop_guard() as stop:  # a signal from here on stops cleanly (after the current step)
+        return _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, progress, max_steps)
+
+
+def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, progress, max_steps) -> Path:
+    tc = cfg.train
     ckpt_dir = model_dir / "checkpoints"
     if dist.is_main:
-        runs.prepare_run_dir(run_dir, cfg)
+        with _writing(model_dir, None, hint, None):
+            runs.prepare_run_dir(run_dir, cfg)
+            model_dir.mkdir(parents=True, exist_ok=True)
     barrier()
     text_encoder = runs.ensure_text_encoder(run_dir, cfg, dist_is_main=dist.is_main).to(device)
     dataset = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
 
+    # Seed here, after the text encoder (trained or loaded), so the initial weights never depend on it.
+    seed_everything(tc.seed, dist.rank)
     models = build_stage(cfg, stage)
     generator, discriminator = models.generator.to(device), models.discriminator.to(device)
     if tc.channels_last:
@@ -115,55 +365,104 @@ def train_stage(
     optimizers = {"generator": g_opt, "discriminator": d_opt}
     scalers = {"grad_scaler": precision.scaler} if precision.scaler is not None else {}
 
-    start_step = 0
-    latest = latest_checkpoint(ckpt_dir)
-    if resume:
-        if latest is None:
-            raise FileNotFoundError(f"--resume: no complete checkpoint under {ckpt_dir}; start without --resume")
-        info = load_checkpoint(latest, modules=modules, optimizers=optimizers, scalers=scalers)
-        runs.check_same_config(info.config, cfg, path=latest)
-        start_step = info.step
-        # Per-rank RNG: the checkpoint holds rank 0's state; other ranks re-derive theirs from the step.
-        if dist.rank:
-            seed_everything(tc.seed + 7919 * start_step, dist.rank)
-    elif latest is not None:
-        raise FileExistsError(
-            f"{model_dir} already has checkpoints (latest {latest.name}); pass --resume to continue it, "
-            "or choose another --out"
-        )
+    start_step, extra = _start_step(
+        ckpt_dir, resume, model_dir, modules, optimizers, scalers, cfg, dist.is_main
+    )
+    if (
+        start_step and dist.rank
+    ):  # the checkpoint holds rank 0's RNG; other ranks re-derive theirs from the step
+        seed_everything(tc.seed + 7919 * start_step, dist.rank)
+    skipped_steps = int(extra.get("skipped_steps", 0))
+    end_step = tc.steps if max_steps is None else min(tc.steps, start_step + max_steps)
+    if start_step >= end_step:
+        if dist.is_main:
+            print(
+                f"{model_dir.name}: already at step {start_step} of {tc.steps}; nothing to train", flush=True
+            )
+        return model_dir
+
+    batches = StepBatches(
+        dataset,
+        start_step=start_step,
+        num_steps=end_step - start_step,
+        global_batch=tc.batch_size * dist.world_size,
+        seed=tc.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        noise_dim=cfg.model.z_dim,
+    )
     log = None
     if dist.is_main:
-        log_path = model_dir / "metrics.jsonl"
-        log = MetricsLog.resume(log_path, start_step) if resume else MetricsLog(log_path)
+        with _writing(
+            model_dir / "metrics.jsonl", None, hint, None
+        ):  # a fresh start drops a stale log's records too
+            log = MetricsLog.resume(model_dir / "metrics.jsonl", start_step)
 
     g_train = wrap_ddp(generator, dist)
     d_train = wrap_ddp(discriminator, dist)
     if tc.compile:
         g_train, d_train = torch.compile(g_train), torch.compile(d_train)
 
-    end_step = tc.steps if max_steps is None else min(tc.steps, start_step + max_steps)
+    step = start_step
+    last_saved: Path | None = latest_checkpoint(ckpt_dir) if dist.is_main else None
+
+    def checkpoint() -> None:
+        nonlocal last_saved
+        if dist.is_main:
+            target = ckpt_dir / f"step-{step:08d}"
+            try:
+                with _writing(target, last_saved, hint, step):
+                    last_saved = save_checkpoint(
+                        ckpt_dir,
+                        step=step,
+                        modules=modules,
+                        optimizers=optimizers,
+                        scalers=scalers,
+                        config=cfg.to_dict(),
+                        extra_state={"stage": stage, "model": model_dir.name, "skipped_steps": skipped_steps},
+                        keep_last=tc.keep_last,
+                    )
+            except NonFiniteError as err:
+                raise TrainingStopped(
+                    f"{err}: the weights of {model_dir.name} are not finite after step {step}, so "
+                    f"no checkpoint was written; the last checkpoint ({last_saved}) is intact. Lower "
+                    f"train.lr, or resume from it with train.on_nonfinite='stop' to find the step where it "
+                    f"diverged: {hint}",
+                    reason="nonfinite",
+                    step=step,
+                    checkpoint=last_saved,
+                ) from err
+        barrier()
+
+    def stopped(by: str) -> TrainingStopped:
+        return TrainingStopped(
+            f"{model_dir.name}: stopped by {by} after step {step} of {tc.steps}; checkpoint "
+            f"{ckpt_dir / f'step-{step:08d}'} written. To continue, run the same command again with "
+            f"--resume, e.g. {hint}",
+            reason="signal",
+            step=step,
+            checkpoint=ckpt_dir / f"step-{step:08d}",
+        )
+
+    if _any_rank(stop.stop_requested, dist.device, dist.world_size):  # a signal during the set-up
+        if step == 0:  # a fresh start: write step 0 so that --resume has a checkpoint to continue from
+            checkpoint()
+        raise stopped(stop.signal_name or "a stop request")
+
     loader = DataLoader(
-        StepBatches(
-            dataset,
-            start_step=start_step,
-            num_steps=end_step - start_step,
-            global_batch=tc.batch_size * dist.world_size,
-            seed=tc.seed,
-            rank=dist.rank,
-            world_size=dist.world_size,
-        ),
+        batches,
         batch_size=None,
         num_workers=cfg.data.workers,
         pin_memory=device.type == "cuda",
         prefetch_factor=4 if cfg.data.workers > 0 else None,
         persistent_workers=False,
+        worker_init_fn=_ignore_stop_signals if cfg.data.workers > 0 else None,
     )
     fixed = runs.fixed_test_batch(test_set, count=8)
     bar = _progress(progress and dist.is_main, start_step, tc.steps, model_dir.name)
     t_last, n_last = time.perf_counter(), 0
-    step = start_step
-    stopped_by = None
-    with GracefulExit() as stop:
+    on_nonfinite = "skip" if tc.on_nonfinite == "skip" else "raise"
+    try:
         for batch in loader:
             cond = build_conditions(
                 batch["image"].to(device, non_blocking=True),
@@ -173,12 +472,13 @@ def train_stage(
             )
             with torch.no_grad():
                 code = design_code(text_encoder, batch["word_ids"].to(device), cond.appearance, cfg.model)
-            z = torch.randn(code.shape[0], cfg.model.z_dim, device=device)
+            z = batch["noise"].to(device, non_blocking=True)
             inputs = stage_inputs(models, cond, code, z)
             if tc.channels_last:
                 inputs = _channels_last_inputs(inputs)
-            reconstruction = _reconstruction(models.kind, cond)
-            weight = tc.seg_weight if models.kind == "shape" else tc.l1_weight
+            # BatchNorm updates its running statistics in the forward pass, before any NaN check: keep a copy
+            # so that a skipped step leaves no NaN behind in the buffers (or in the next checkpoint).
+            buffers = _snapshot_buffers(generator, discriminator) if on_nonfinite == "skip" else None
             try:
                 losses = conditional_gan_step(
                     generator=g_train,
@@ -189,13 +489,13 @@ def train_stage(
                     real=inputs.real,
                     mismatched=inputs.mismatched,
                     fake_conditions=inputs.fake_conditions,
-                    reconstruction=reconstruction,
-                    reconstruction_weight=weight,
+                    reconstruction=_reconstruction(models.kind, cond),
+                    reconstruction_weight=tc.seg_weight if models.kind == "shape" else tc.l1_weight,
                     loss=tc.loss,
                     d_weights=tc.d_weights,
                     single_d_call=tc.single_d_call,
                     precision=precision,
-                    on_nonfinite="skip" if tc.on_nonfinite == "skip" else "raise",
+                    on_nonfinite=on_nonfinite,
                     stage=model_dir.name,
                     step=step + 1,
                 )
@@ -203,53 +503,73 @@ def train_stage(
                 # The last checkpoint holds finite weights; never write this state over it.
                 raise TrainingStopped(
                     f"{err}. Training of {model_dir.name} stopped at step {step + 1}; the last checkpoint "
-                    f"({latest_checkpoint(ckpt_dir)}) is intact. Lower the learning rate or set "
-                    "train.on_nonfinite='skip' to skip such steps."
+                    f"({last_saved}) is intact. Lower train.lr, or set train.on_nonfinite='skip' to skip "
+                    f"such steps: {hint} --set train.on_nonfinite=skip",
+                    reason="nonfinite",
+                    step=step,
+                    checkpoint=last_saved,
                 ) from err
+            if losses["skipped"]:
+                skipped_steps += 1
+                _restore_buffers(buffers)
             if ema is not None:
                 update_ema(ema, generator)
             step += 1
             n_last += code.shape[0] * dist.world_size
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(d=f"{losses['d_total']:.3f}", g=f"{losses['g_adv']:.3f}", rec=f"{losses['g_rec']:.3f}")
+                bar.set_postfix(
+                    d=f"{losses['d_total']:.3f}", g=f"{losses['g_adv']:.3f}", rec=f"{losses['g_rec']:.3f}"
+                )
             if log is not None and (step % tc.log_every == 0 or step == end_step):
                 now = time.perf_counter()
-                log.write({"step": step, **losses, "images_per_s": n_last / max(now - t_last, 1e-9)})
+                record = {"step": step, **losses, "skipped_steps": skipped_steps}
+                record["images_per_s"] = n_last / max(now - t_last, 1e-9)
+                with _writing(log.path, last_saved, hint, step):
+                    log.write(record)
                 t_last, n_last = now, 0
             if dist.is_main and (step % tc.sample_every == 0 or step == tc.steps):
-                save_stage_samples(
-                    models, ema.module if ema is not None else generator, text_encoder, fixed, cfg,
-                    model_dir / "samples" / f"step-{step:08d}.png", device=device,
-                )
-            stop_now = stop.stop_requested
-            if step % tc.checkpoint_every == 0 or step == end_step or stop_now:
-                if dist.is_main:
-                    save_checkpoint(
-                        ckpt_dir,
-                        step=step,
-                        modules=modules,
-                        optimizers=optimizers,
-                        scalers=scalers,
-                        config=cfg.to_dict(),
-                        extra_state={"stage": stage, "model": model_dir.name},
-                        keep_last=tc.keep_last,
+                path = model_dir / "samples" / f"step-{step:08d}.png"
+                with _writing(path, last_saved, hint, step):
+                    save_stage_samples(
+                        models,
+                        ema.module if ema is not None else generator,
+                        text_encoder,
+                        fixed,
+                        cfg,
+                        path,
+                        device=device,
                     )
-                barrier()
+            stop_now = _any_rank(stop.stop_requested, dist.device, dist.world_size)
+            if step % tc.checkpoint_every == 0 or step == end_step or stop_now:
+                checkpoint()
             if stop_now:
-                stopped_by = stop.signal_name or "a stop request"
-                break
-    if bar is not None:
-        bar.close()
-    if stopped_by is not None:
-        msg = (
-            f"stopped by {stopped_by} after step {step}; checkpoint written. Resume with: "
-            f"fashion-gan train --out {run_dir} --stage {stage} --resume"
-        )
-        if dist.is_main:
-            print(msg, file=sys.stderr)
-        raise TrainingStopped(msg)
+                raise stopped(stop.signal_name or "a stop request on another rank")
+    finally:
+        if bar is not None:
+            bar.close()
+        if log is not None:
+            log.close()
     return model_dir
+
+
+@contextlib.contextmanager
+def _writing(path: Path, last: Path | None, hint: str, step: int | None) -> Iterator[None]:
+    """Turn a failed write (disk full, permissions, a file where a folder should be) into TrainingStopped."""
+    try:
+        yield
+    except (OSError, CheckpointError) as err:
+        reason = str(err) if isinstance(err, CheckpointError) else f"{err.strerror or err}"
+        intact = (
+            f"the last checkpoint ({last}) is intact" if last is not None else "no checkpoint was written yet"
+        )
+        raise TrainingStopped(
+            f"could not write {path}: {reason}; {intact}. Free some space or fix the folder's permissions, "
+            f"then continue with: {hint}",
+            reason="write",
+            step=step,
+            checkpoint=last,
+        ) from err
 
 
 def _reconstruction(kind: str, cond):
@@ -277,7 +597,6 @@ def _progress(enabled: bool, start: int, total: int, name: str):
         from tqdm.auto import tqdm
     except ImportError:  # the recipe's extra installs tqdm; without it, train silently
         return None
-    return tqdm(total=total, initial=start, desc=name, unit="step", dynamic_ncols=True, smoothing=0.1)
-
-
-_ = (math, nullcontext, unwrap_model)
+    return tqdm(
+        total=total, initial=start, desc=name, unit="step", dynamic_ncols=True, smoothing=0.1, file=sys.stderr
+    )
