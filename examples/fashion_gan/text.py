@@ -155,14 +155,12 @@ def _check_labels(
     return out
 
 
-def _check_sentence_ids(sentence_ids: object) -> torch.Tensor:
-    check_rank("sentence_ids", check_tensor("sentence_ids", sentence_ids), 2, "(N, L)")
-    check_integer("sentence_ids", sentence_ids)
-    if sentence_ids.shape[0] == 0 or sentence_ids.shape[1] == 0:
-        raise ValueError(
-            f"sentence_ids: expected a non-empty (N, L) tensor, got shape {tuple(sentence_ids.shape)}"
-        )
-    return sentence_ids.long()
+def _check_sentence_ids(name: str, value: object) -> torch.Tensor:
+    check_rank(name, check_tensor(name, value), 2, "(N, L)")
+    check_integer(name, value)
+    if value.shape[0] == 0 or value.shape[1] == 0:
+        raise ValueError(f"{name}: expected a non-empty (N, L) tensor, got shape {tuple(value.shape)}")
+    return value.long()
 
 
 def _check_positive_float(name: str, value: object) -> float:
@@ -219,7 +217,7 @@ def train_text_encoder(
         >>> enc.head_sizes  # official size for a known name, max + 1 otherwise
         {'color': 17, 'plain': 2}
     """
-    ids = _check_sentence_ids(sentences_ids)
+    ids = _check_sentence_ids("sentences_ids", sentences_ids)
     labels = _check_labels(labels, ids.shape[0])
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("num_layers", num_layers)):
         check_positive_int(name, value)
@@ -234,7 +232,10 @@ def train_text_encoder(
             f"sentences_ids: expected word ids in [1, {vocab_size}] or 0 for padding, got ids in "
             f"[{int(ids.min())}, {int(ids.max())}]"
         )
-    lengths_from_padding(ids)  # rejects empty rows and padding in the middle up front, naming the rows
+    try:  # reject empty rows and padding in the middle up front, naming the rows
+        lengths_from_padding(ids)
+    except ValueError as err:
+        raise ValueError(str(err).replace("word_ids", "sentences_ids", 1)) from None
 
     heads = {}
     for name, value in labels.items():
@@ -314,7 +315,7 @@ def attribute_accuracy(
     """
     if not isinstance(encoder, RNNTextEncoder):
         raise TypeError(f"encoder: expected an RNNTextEncoder, got {type(encoder).__name__}")
-    ids = _check_sentence_ids(sentence_ids)
+    ids = _check_sentence_ids("sentence_ids", sentence_ids)
     labels = _check_labels(labels, ids.shape[0], heads=encoder.head_sizes)
     check_positive_int("batch_size", batch_size)
     was_training = encoder.training
