@@ -26,6 +26,8 @@ from condgan.text import (
 )
 
 DATA = Path("/work/shared/data/fashiongan")
+DOC = Path(__file__).resolve().parents[2] / "docs" / "text.md"
+DOC_BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
 needs_language = pytest.mark.skipif(
     not (DATA / "language_original.mat").is_file() or not (DATA / "ind.mat").is_file(),
     reason=f"official FashionGAN metadata (language_original.mat, ind.mat) not present in {DATA}",
@@ -336,3 +338,9 @@ def test_text_report_and_cli_on_a_fake_release(tmp_path, capsys):
     saved = json.loads(out2.read_text())
     assert saved["official"] is None and saved["official_unseen"] is None and saved["training"]["epochs"] == 1
     assert "official" not in capsys.readouterr().out
+
+
+def test_docs_page_blocks_run():
+    assert len(DOC_BLOCKS) >= 2
+    for index, block in enumerate(DOC_BLOCKS):  # the blocks assert what the page claims
+        exec(compile(block, f"{DOC}:block{index}", "exec"), {"__name__": "text_doc"})
