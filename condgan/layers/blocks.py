@@ -74,7 +74,7 @@ def get_norm_layer(name_or_class: NormSpec) -> Callable[[int], nn.Module] | None
     Returns:
         The factory, or ``None`` when no normalisation is wanted.
 
-    Example:
+    Examples:
         >>> get_norm_layer("batch")(8)
         BatchNorm2d(8, ...)
         >>> get_norm_layer("none") is None
@@ -100,7 +100,7 @@ def get_activation(name_or_class: ActSpec) -> nn.Module | None:
             ``"gelu"``, ``"silu"``, ``"elu"``, ``"none"`` or ``None``, or an ``nn.Module`` subclass built
             without arguments.
 
-    Example:
+    Examples:
         >>> get_activation("lrelu")
         LeakyReLU(negative_slope=0.2)
         >>> get_activation("none") is None
@@ -152,7 +152,7 @@ class ConvNormAct(nn.Sequential):
     Shapes:
         ``(B, C_in, H, W) -> (B, C_out, H', W')``.
 
-    Example:
+    Examples:
         >>> block = ConvNormAct(4, 8, kernel_size=3, norm="batch", act="lrelu")
         >>> block(torch.randn(2, 4, 16, 16)).shape
         torch.Size([2, 8, 16, 16])
@@ -227,7 +227,7 @@ class DownBlock(ConvNormAct):
         **kwargs: the other keywords of :class:`ConvNormAct` (``bias``, ``spectral_norm``, ``dropout``,
             ``act_first``).
 
-    Example:
+    Examples:
         >>> DownBlock(3, 8, norm="none")(torch.randn(1, 3, 32, 32)).shape
         torch.Size([1, 8, 16, 16])
     """
@@ -256,7 +256,7 @@ class UpBlock(ConvNormAct):
         act: see :func:`get_activation` (default ReLU, as in DCGAN generators).
         **kwargs: the other keywords of :class:`ConvNormAct`.
 
-    Example:
+    Examples:
         >>> UpBlock(8, 4)(torch.randn(2, 8, 8, 8)).shape
         torch.Size([2, 4, 16, 16])
     """
@@ -286,7 +286,7 @@ class UpBlock(ConvNormAct):
 class Conv3x3Block(ConvNormAct):
     """Resolution-preserving block: conv 3x3, stride 1, padding 1, then norm and activation; ``H -> H``.
 
-    Example:
+    Examples:
         >>> Conv3x3Block(4, 8)(torch.randn(2, 4, 8, 8)).shape
         torch.Size([2, 8, 8, 8])
     """
@@ -312,7 +312,7 @@ def unet_channels(image_size: int, *, base_channels: int = 64, max_channels: int
     so there are ``log2(image_size)`` levels: 7 at 128 (the official ``ih1_skip``: 64, 128, 256, 512, 512,
     512, 512), 6 at 64, 5 at 32.
 
-    Example:
+    Examples:
         >>> unet_channels(128)
         (64, 128, 256, 512, 512, 512, 512)
         >>> unet_channels(32, base_channels=8, max_channels=32)
@@ -355,7 +355,7 @@ class UNetEncoder(nn.Module):
     Shapes:
         ``(B, C_in, H, W) -> [e_1 (B, c_1, H/2, W/2), ..., e_n (B, c_n, H/2^n, W/2^n)]``.
 
-    Example:
+    Examples:
         >>> enc = UNetEncoder(3, channels=(8, 16, 16))
         >>> [tuple(f.shape) for f in enc(torch.randn(2, 3, 16, 16))]
         [(2, 8, 8, 8), (2, 16, 4, 4), (2, 16, 2, 2)]
@@ -432,7 +432,7 @@ class UNetDecoder(nn.Module):
         ``x (B, in_channels, h, w)``, ``skips[i] (B, skip_channels[i], 2^(i+1) h, 2^(i+1) w)``
         ``-> (B, out_channels, 2^(n+1) h, 2^(n+1) w)`` with ``n = len(skips)``.
 
-    Example:
+    Examples:
         >>> dec = UNetDecoder(in_channels=16, skip_channels=(16, 8), channels=(16, 8), out_channels=3)
         >>> x, skips = torch.randn(2, 16, 2, 2), [torch.randn(2, 16, 4, 4), torch.randn(2, 8, 8, 8)]
         >>> dec(x, skips).shape
@@ -556,7 +556,7 @@ def init_weights(
     Returns:
         ``module`` itself.
 
-    Example:
+    Examples:
         >>> net = init_weights(ConvNormAct(4, 8), std=0.02 / 16)
         >>> bool(net.conv.weight.std() < 0.002), float(net.norm.bias.detach().abs().sum())
         (True, 0.0)

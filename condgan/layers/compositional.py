@@ -118,7 +118,7 @@ def compose_regions(
             spatial size or batch mismatch; ``keep`` index out of range; ``source`` missing or misshaped; a
             failed ``check_mask`` scan.
 
-    Example:
+    Examples:
         >>> renderings = torch.stack([torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2)], dim=1)  # K=2, C=3
         >>> masks = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]]])  # (1, 2, 2, 2)
         >>> compose_regions(renderings, masks, mask="one_hot")[0, 0]
@@ -198,7 +198,7 @@ class CompositionalMapping(nn.Module):
     Attributes:
         in_channels: ``K * C``, the channel count of 4-d renderings.
 
-    Example:
+    Examples:
         >>> layer = CompositionalMapping(num_regions=7, channels=3, mask="logits")
         >>> layer.in_channels
         21

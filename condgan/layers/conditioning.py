@@ -44,7 +44,7 @@ def tile_code(code: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
         ``(B, D, h, w)``, a broadcast view of ``code`` (no copy; call ``.contiguous()`` before writing into
         it).
 
-    Example:
+    Examples:
         >>> tile_code(torch.tensor([[1.0, 2.0]]), (2, 3))[0, 1]
         tensor([[2., 2., 2.],
                 [2., 2., 2.]])
@@ -66,7 +66,7 @@ def concat_code(features: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(B, C + D, H, W)``.
 
-    Example:
+    Examples:
         >>> concat_code(torch.zeros(2, 8, 4, 4), torch.ones(2, 3)).shape
         torch.Size([2, 11, 4, 4])
     """
@@ -81,7 +81,7 @@ def concat_code(features: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
 class TileConcat(nn.Module):
     """Module form of :func:`concat_code`: ``forward(features, code) -> (B, C + D, H, W)``.
 
-    Example:
+    Examples:
         >>> TileConcat()(torch.zeros(2, 8, 4, 4), torch.ones(2, 3, 1, 1)).shape
         torch.Size([2, 11, 4, 4])
     """
@@ -118,7 +118,7 @@ def assemble_design_code(parts: Mapping[str, torch.Tensor], order: Sequence[str]
         ValueError: a part missing or unexpected (both named), a part not ``(B, dim)``, batch sizes disagree.
         TypeError: ``parts`` not a mapping, a part not a floating tensor.
 
-    Example:
+    Examples:
         >>> text, gender = torch.zeros(2, 4), torch.ones(2, 1)
         >>> assemble_design_code({"text": text, "gender": gender}, ["gender", "text"])[0]
         tensor([1., 0., 0., 0., 0.])
@@ -159,7 +159,7 @@ class DesignCode(nn.Module):
         out_dim: ``D``, the width of the assembled code.
         slices: name -> ``slice`` of that part in the output.
 
-    Example:
+    Examples:
         >>> design = DesignCode(parts={"text": 100, "gender": 1}, reduce={"text": 20})
         >>> design.out_dim
         21

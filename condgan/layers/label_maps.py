@@ -200,7 +200,7 @@ def one_hot_labels(
         TypeError: ``labels`` is not an integer tensor, or ``dtype`` is not a ``torch.dtype``.
         ValueError: wrong rank, or a label outside ``[0, K)`` (the message names the bad value).
 
-    Example:
+    Examples:
         >>> labels = torch.tensor([[[0, 2], [1, 255]]])
         >>> one_hot_labels(labels, 3, ignore_index=255)[0]
         tensor([[[1., 0.],
@@ -231,7 +231,7 @@ class OneHotLabels(nn.Module):
         dtype: the output dtype.
         check_labels: scan the labels for out-of-range values.
 
-    Example:
+    Examples:
         >>> OneHotLabels(num_classes=7)(torch.zeros(2, 4, 4, dtype=torch.long)).shape
         torch.Size([2, 7, 4, 4])
     """
@@ -288,7 +288,7 @@ def merge_labels(
     Returns:
         ``(B, H, W)`` merged labels, same dtype as ``labels``.
 
-    Example:
+    Examples:
         >>> labels = torch.tensor([[[0, 1, 2, 3, 4, 5, 6]]])
         >>> merge_labels(labels, FASHIONGAN_7_TO_4)
         tensor([[[3, 0, 1, 2, 2, 2, 2]]])
@@ -311,7 +311,7 @@ def merge_probabilities(probs: torch.Tensor, table: Sequence[int] | torch.Tensor
     Returns:
         ``(B, M, H, W)`` tensor of ``probs.dtype``. Merged classes that no source maps to are zero.
 
-    Example:
+    Examples:
         >>> probs = torch.full((1, 7, 1, 1), 1 / 7)
         >>> merge_probabilities(probs, FASHIONGAN_7_TO_4).flatten()
         tensor([0.1429, 0.1429, 0.5714, 0.1429])
@@ -335,7 +335,7 @@ class MergeLabels(nn.Module):
             no ignored pixels).
         check_labels: scan integer labels for out-of-range values.
 
-    Example:
+    Examples:
         >>> merge = MergeLabels(table=FASHIONGAN_7_TO_4)
         >>> merge(torch.tensor([[[0, 1, 5]]]))
         tensor([[[3, 0, 2]]])

@@ -138,7 +138,7 @@ def color_code_segmentation(
         ValueError: wrong rank, channel count vs palette, label out of range, even kernel size, bad sigma or
             border type.
 
-    Example:
+    Examples:
         >>> labels = torch.zeros(1, 8, 8, dtype=torch.long)  # all background
         >>> color_code_segmentation(labels).unique()
         tensor([0.])
@@ -185,7 +185,7 @@ class ColorCodeEncoding(nn.Module):
     Attributes:
         out_channels: ``C``.
 
-    Example:
+    Examples:
         >>> encode = ColorCodeEncoding()
         >>> encode(torch.randint(0, 7, (2, 32, 32))).shape
         torch.Size([2, 3, 32, 32])

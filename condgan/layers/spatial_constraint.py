@@ -133,7 +133,7 @@ def spatial_constraint(
         ValueError: wrong rank, channel count, label range, mode or size; ``num_classes`` missing or
             disagreeing with ``table``; ``ignore_index`` given with a probability map.
 
-    Example:
+    Examples:
         >>> labels = torch.zeros(1, 16, 16, dtype=torch.long)
         >>> labels[:, :8] = 1  # hair in the top half
         >>> m = spatial_constraint(labels, size=2)  # [hair, face, rest, background]
@@ -194,7 +194,7 @@ class SpatialConstraint(nn.Module):
         out_channels: ``M``, the number of output masks (``None`` when it depends on the input: no table and
             no ``num_classes``).
 
-    Example:
+    Examples:
         >>> layer = SpatialConstraint(size=8, mode="bicubic")
         >>> layer.out_channels
         4

@@ -68,7 +68,7 @@ def d_real_loss(logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
     Returns:
         A scalar, the mean over all logits.
 
-    Example:
+    Examples:
         >>> float(d_real_loss(torch.tensor([0.0, 0.0])))  # -log(1/2)
         0.6931...
     """
@@ -84,7 +84,7 @@ def d_real_loss(logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
 def d_fake_loss(logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
     """Discriminator term pushing ``logits`` of fake (or mismatched) samples down; see the module table.
 
-    Example:
+    Examples:
         >>> float(d_fake_loss(torch.tensor([-1.0, 3.0]), kind="hinge"))  # (0 + 4) / 2
         2.0
     """
@@ -118,7 +118,7 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, *, kind: str = 
     Returns:
         A scalar.
 
-    Example:
+    Examples:
         >>> float(d_loss(torch.tensor([2.0]), torch.tensor([-2.0]), kind="lsgan"))  # (2-1)^2 + (-2)^2
         5.0
     """
@@ -129,7 +129,7 @@ def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, *, kind: str = 
 def g_loss(fake_logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
     """Generator loss on the discriminator's logits of generated samples (BCE: non-saturating).
 
-    Example:
+    Examples:
         >>> float(g_loss(torch.tensor([0.5, -0.5]), kind="hinge"))
         -0.0
     """
@@ -145,7 +145,7 @@ def g_loss(fake_logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
 class DiscriminatorLoss(nn.Module):
     """Module form of :func:`d_loss`.
 
-    Example:
+    Examples:
         >>> DiscriminatorLoss(kind="hinge")(torch.tensor([1.0]), torch.tensor([-1.0]))
         tensor(0.)
     """
@@ -164,7 +164,7 @@ class DiscriminatorLoss(nn.Module):
 class GeneratorLoss(nn.Module):
     """Module form of :func:`g_loss`.
 
-    Example:
+    Examples:
         >>> GeneratorLoss(kind="lsgan")(torch.tensor([1.0, 1.0]))
         tensor(0.)
     """

@@ -68,7 +68,7 @@ def matching_aware_d_loss(
     Returns:
         ``MatchingAwareLoss(total, real, mismatched, fake)``: the weighted sum and the unweighted terms.
 
-    Example:
+    Examples:
         >>> zero = torch.zeros(4)
         >>> out = matching_aware_d_loss(zero, zero, zero)  # each BCE term is log 2
         >>> round(float(out.total), 4), round(float(out.real), 4)
@@ -95,7 +95,7 @@ def matching_aware_d_loss(
 class MatchingAwareDLoss(nn.Module):
     """Module form of :func:`matching_aware_d_loss`.
 
-    Example:
+    Examples:
         >>> loss = MatchingAwareDLoss(kind="hinge", weights=(1.0, 0.1, 0.9))
         >>> float(loss(torch.ones(2), -torch.ones(2), -torch.ones(2)).total)
         0.0
@@ -134,7 +134,7 @@ def derangement(
     Returns:
         ``(n,)`` int64 indices with ``result[i] != i`` for all ``i``.
 
-    Example:
+    Examples:
         >>> perm = derangement(5, generator=torch.Generator().manual_seed(0))
         >>> bool((perm != torch.arange(5)).all()), sorted(perm.tolist())
         (True, [0, 1, 2, 3, 4])
@@ -158,7 +158,7 @@ def split_logits(logits: torch.Tensor, sizes: Sequence[int]) -> tuple[torch.Tens
         logits: ``(sum(sizes), ...)`` logits.
         sizes: the batch size of each part.
 
-    Example:
+    Examples:
         >>> real, mismatched, fake = split_logits(torch.arange(6.0), (2, 2, 2))
         >>> fake
         tensor([4., 5.])

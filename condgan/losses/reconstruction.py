@@ -39,7 +39,7 @@ def segmentation_cross_entropy(
     Returns:
         A scalar (mean over the counted pixels).
 
-    Example:
+    Examples:
         >>> logits = torch.zeros(1, 4, 2, 2)  # uniform over 4 classes
         >>> labels = torch.zeros(1, 2, 2, dtype=torch.long)
         >>> round(float(segmentation_cross_entropy(logits, labels)), 4)  # log 4
@@ -77,7 +77,7 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         pred: ``(B, ...)`` generated tensor (e.g. ``(B, 3, H, W)`` images in ``[-1, 1]``).
         target: the real tensor of the same shape.
 
-    Example:
+    Examples:
         >>> float(l1_reconstruction(torch.tensor([[1.0, -1.0]]), torch.tensor([[0.0, 0.0]])))
         1.0
     """
@@ -95,7 +95,7 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 class SegmentationCrossEntropy(nn.Module):
     """Module form of :func:`segmentation_cross_entropy`.
 
-    Example:
+    Examples:
         >>> SegmentationCrossEntropy()(torch.zeros(1, 2, 1, 1), torch.ones(1, 1, 1, dtype=torch.long))
         tensor(0.6931)
     """
@@ -114,7 +114,7 @@ class SegmentationCrossEntropy(nn.Module):
 class L1Reconstruction(nn.Module):
     """Module form of :func:`l1_reconstruction`.
 
-    Example:
+    Examples:
         >>> L1Reconstruction()(torch.ones(2, 3), torch.zeros(2, 3))
         tensor(1.)
     """

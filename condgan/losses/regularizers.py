@@ -29,7 +29,7 @@ def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor | Sequence[t
     Returns:
         A scalar: the batch mean of the squared gradient norm (computed in float32).
 
-    Example:
+    Examples:
         >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         >>> float(r1_penalty((3.0 * x).sum(dim=1), x))  # grad = (3, 3) per sample: 9 + 9
         18.0
@@ -74,7 +74,7 @@ class R1Penalty(nn.Module):
     Args:
         gamma: the R1 weight (StyleGAN2 uses 10 at 1024 px; smaller images often use 0.1-1).
 
-    Example:
+    Examples:
         >>> x = torch.ones(2, 3, requires_grad=True)
         >>> float(R1Penalty(gamma=1.0)(x.sum(dim=1), x))  # 1/2 * 3
         1.5

@@ -73,7 +73,7 @@ def attribute_accuracy(
         TypeError: a mapping is not a mapping, logits are not floating, ids are not integer.
         ValueError: a missing target, wrong ranks, batch mismatch, or a target outside ``[0, C)``.
 
-    Example:
+    Examples:
         >>> logits = {"color": torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]])}
         >>> attribute_accuracy(logits, {"color": torch.tensor([0, 1, 1])})
         {'color': 0.6666666666666666}
@@ -91,7 +91,7 @@ class AttributeAccuracy:
         names: if given, the attributes to track: ``update`` then requires exactly these keys in its
             predictions.
 
-    Example:
+    Examples:
         >>> metric = AttributeAccuracy()
         >>> metric.update({"gender": torch.tensor([0, 1])}, {"gender": torch.tensor([0, 0])})
         >>> metric.update({"gender": torch.tensor([1])}, {"gender": torch.tensor([1])})

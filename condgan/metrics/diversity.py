@@ -44,7 +44,7 @@ def pairwise_diversity(
         TypeError: ``samples`` is not a floating tensor.
         ValueError: wrong rank, fewer than 2 samples, unknown ``metric``, bad ``value_range``/``window_size``.
 
-    Example:
+    Examples:
         >>> same = torch.zeros(3, 2, 1, 8, 8)
         >>> pairwise_diversity(same)
         tensor([0., 0.])

@@ -84,7 +84,7 @@ class FeatureFrechet:
         kid_subsets: number of random KID subsets.
         seed: seed of the KID subset draws (the result is deterministic; the global RNG is left untouched).
 
-    Example:
+    Examples:
         >>> metric = FeatureFrechet(kid_subsets=10)
         >>> gen = torch.Generator().manual_seed(0)
         >>> metric.update(torch.randn(200, 4, generator=gen), real=True)
@@ -252,7 +252,7 @@ def frechet_and_kid(
         ValueError: wrong rank, different ``D``, fewer than 2 rows, non-finite values, subset larger than a
             set.
 
-    Example:
+    Examples:
         >>> x = torch.randn(64, 8, generator=torch.Generator().manual_seed(0))
         >>> scores = frechet_and_kid(x, x, kid_subsets=5)
         >>> abs(scores["frechet"]) < 1e-6
@@ -305,7 +305,7 @@ def frechet_metrics(
         TypeError: an image batch is not a tensor, or the extractor is not an ``nn.Module``.
         ValueError: fewer than 2 images in a set, or the extractor does not return ``(n, D)``.
 
-    Example:
+    Examples:
         >>> extractor = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 6))
         >>> images = torch.rand(20, 3, 4, 4) * 2 - 1
         >>> scores = frechet_metrics(images, images, feature_extractor=extractor, batch_size=8, kid_subsets=3)

@@ -86,7 +86,7 @@ def constraint_agreement(
         TypeError: a label map is not an integer tensor, or ``table`` is not a sequence of ints.
         ValueError: wrong rank, batch mismatch, a label outside the table, or a bad ``size``.
 
-    Example:
+    Examples:
         >>> target = torch.zeros(1, 16, 16, dtype=torch.long)
         >>> target[:, :4] = 1  # hair on the top quarter
         >>> constraint_agreement(target, target)
@@ -142,7 +142,7 @@ def region_agreement(
         TypeError: a label map is not an integer tensor, or ``classes`` holds something other than ints.
         ValueError: wrong rank, shape mismatch, or empty ``classes``.
 
-    Example:
+    Examples:
         >>> target = torch.zeros(1, 4, 4, dtype=torch.long)
         >>> target[:, :2] = 1  # 8 hair pixels
         >>> pred = torch.zeros_like(target)
@@ -192,7 +192,7 @@ def per_class_iou(pred_labels: torch.Tensor, target_labels: torch.Tensor, num_cl
         TypeError: a label map is not an integer tensor, or ``num_classes`` is not an int.
         ValueError: wrong rank, shape mismatch, or a label outside ``[0, num_classes)``.
 
-    Example:
+    Examples:
         >>> target = torch.tensor([[[0, 0], [1, 1]]])
         >>> pred = torch.tensor([[[0, 1], [1, 1]]])
         >>> per_class_iou(pred, target, num_classes=3)

@@ -75,7 +75,7 @@ class ConditionalDiscriminator(nn.Module):
         ``x (B, in_channels, H, H)``, ``condition (B, condition_channels, S, S)``, ``code (B, code_dim)``
         -> ``(B,)``.
 
-    Example:
+    Examples:
         >>> d = ConditionalDiscriminator(
         ...     in_channels=7, channels=(8, 16, 16), input_softmax=True, condition_channels=4,
         ...     condition_size=8, condition_encoder_channels=(8, 8), fuse_at=8, mid_at=16, mid_channels=(8,),

@@ -90,7 +90,7 @@ class ConditionalGenerator(nn.Module):
         ``z (B, noise_dim)``, ``code (B, code_dim)``, ``condition (B, condition_channels, S, S)`` ->
         ``(B, out_channels, H, W)``, or ``(B, num_regions, out_channels, H, W)`` for ``"regions"``.
 
-    Example:
+    Examples:
         >>> g = ConditionalGenerator(
         ...     output="logits", out_channels=7, noise_dim=8, code_dim=10, code_reduced_dim=4,
         ...     up_channels=(32, 16, 8), condition_channels=4, condition_size=8,

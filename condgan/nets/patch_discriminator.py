@@ -61,7 +61,7 @@ class PatchDiscriminator(nn.Module):
         ``x (B, in_channels, H, W)``, ``condition (B, condition_channels, H, W)``, ``code (B, code_dim)`` ->
         ``(B, 1, h, w)``; H and W must be divisible by ``2**len(channels)`` and leave at least 3 pixels.
 
-    Example:
+    Examples:
         >>> d = PatchDiscriminator(channels=(8, 16, 16), code_dim=10, code_reduced_dim=4, head_channels=16)
         >>> d(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.randn(2, 10)).shape
         torch.Size([2, 1, 2, 2])

@@ -33,7 +33,7 @@ class ProjectionHead(nn.Module):
         ``features (B, C, H, W)`` or ``(B, C)``, ``code (B, D)`` -> ``(B,)``, or ``(B, 1, H, W)`` with
         ``pool="none"``.
 
-    Example:
+    Examples:
         >>> head = ProjectionHead(in_channels=8, code_dim=5)
         >>> head(torch.randn(2, 8, 4, 4), torch.randn(2, 5)).shape
         torch.Size([2])

@@ -46,7 +46,7 @@ class StackedPipeline(nn.Module):
             an argmax passes no gradient anyway).
         pass_segmentation: also give stage 2 the (possibly detached) stage-1 output.
 
-    Example:
+    Examples:
         >>> from condgan.nets import ConditionalGenerator
         >>> shape = ConditionalGenerator(output="logits", out_channels=3, noise_dim=2, code_dim=4,
         ...     code_reduced_dim=None, up_channels=(8, 8), condition_channels=2, condition_size=8,

@@ -55,7 +55,7 @@ class UNetGenerator(nn.Module):
         ``z (B, noise_dim)``, ``code (B, code_dim)``, ``condition (B, condition_channels, H, H)`` ->
         ``(B, out_channels, H, H)`` or ``(B, num_regions, out_channels, H, H)``.
 
-    Example:
+    Examples:
         >>> g = UNetGenerator(image_size=16, base_channels=4, max_channels=8, noise_dim=3, code_dim=5,
         ...                   code_reduced_dim=2)
         >>> g(torch.randn(2, 3), torch.randn(2, 5), torch.randn(2, 3, 16, 16)).shape

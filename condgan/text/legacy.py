@@ -57,7 +57,7 @@ def load_legacy_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             ``__reduce__`` calling ``os.system``); they were not imported or called.
         CheckpointError: the file is empty, truncated, corrupt or not a checkpoint, or holds no tensors.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     path = f"{tmp}/old.pth"

@@ -77,7 +77,7 @@ def lengths_from_padding(word_ids: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: a row is all padding, or a word follows padding (padding must be trailing).
 
-    Example:
+    Examples:
         >>> lengths_from_padding(torch.tensor([[4, 2, 0], [7, 0, 0]]))
         tensor([2, 1])
     """
@@ -152,7 +152,7 @@ def one_hot_rnn(rnn: nn.RNN, word_ids: torch.Tensor, lengths: torch.Tensor | Non
     Returns:
         ``(num_layers, B, hidden_size)``: the hidden state of every layer after each row's last word.
 
-    Example:
+    Examples:
         >>> rnn = nn.RNN(6, 4, num_layers=2)
         >>> one_hot_rnn(rnn, torch.tensor([[1, 5, 2], [3, 0, 0]])).shape
         torch.Size([2, 2, 4])
@@ -226,7 +226,7 @@ class RNNTextEncoder(nn.Module):
         word_ids ``(B, L)`` int, lengths ``(B,)`` int or ``None`` -> code ``(B, hidden_size)`` and
         ``{head: (B, n_classes)}`` logits.
 
-    Example:
+    Examples:
         >>> enc = RNNTextEncoder(vocab_size=10, hidden_size=8, heads={"color": 3})
         >>> code, logits = enc(torch.tensor([[1, 4, 9, 0], [2, 2, 0, 0]]))
         >>> code.shape, logits["color"].shape
@@ -309,7 +309,7 @@ def from_official_state_dict(
     official, e.g. ``category -> cate_new``). Other keys pass through unchanged, so that ``load_state_dict``
     reports them.
 
-    Example:
+    Examples:
         >>> official = {"net_cate_new.bias": torch.zeros(19), "rnn.bias_hh_l0": torch.zeros(4)}
         >>> sorted(from_official_state_dict(official))
         ['heads.category.bias', 'rnn.bias_hh_l0']
@@ -326,7 +326,7 @@ def to_official_state_dict(
 ) -> dict[str, torch.Tensor]:
     """Inverse of :func:`from_official_state_dict`: ``heads.<ours>.*`` -> ``net_<official>.*``.
 
-    Example:
+    Examples:
         >>> official = to_official_state_dict(RNNTextEncoder(vocab_size=5, hidden_size=3).state_dict())
         >>> official["net_cate_new.weight"].shape
         torch.Size([19, 3])

@@ -25,7 +25,7 @@ class UnknownWordError(ValueError):
 def tokenize(sentence: str) -> list[str]:
     """Split a sentence into tokens the way the official word ids were made.
 
-    Example:
+    Examples:
         >>> tokenize("The lady was wearing a blue, long-sleeved blouse.")
         ['the', 'lady', 'was', 'wearing', 'a', 'blue', 'long-sleeved', 'blouse']
     """
@@ -42,7 +42,7 @@ class Vocabulary:
         unknown: what ``encode`` does with an unknown word: ``"error"`` raises :class:`UnknownWordError`
             naming the words, ``"skip"`` drops them.
 
-    Example:
+    Examples:
         >>> vocab = Vocabulary(["the", "lady", "wore", "a", "red", "dress"])
         >>> vocab.encode("The lady wore a red dress.")
         [1, 2, 3, 4, 5, 6]
@@ -83,7 +83,7 @@ class Vocabulary:
 
         This is how the official ids were assigned (1 the, 2 lady, 3 was, 4 wearing, ...).
 
-        Example:
+        Examples:
             >>> Vocabulary.from_sentences(["the lady wore a dress.", "the man wore a tee."]).words
             ['the', 'lady', 'wore', 'a', 'dress', 'man', 'tee']
         """
@@ -138,7 +138,7 @@ class Vocabulary:
     def encode_batch(self, sentences: Sequence[str], *, max_length: int | None = None) -> torch.Tensor:
         """Encode and right-pad with 0 into a ``(B, L)`` int64 tensor; ``max_length`` truncates longer ones.
 
-        Example:
+        Examples:
             >>> Vocabulary(["a", "red", "dress"]).encode_batch(["a red dress", "a dress"])
             tensor([[1, 2, 3],
                     [1, 3, 0]])

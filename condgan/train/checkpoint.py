@@ -311,7 +311,7 @@ def _step_of(path: Path) -> int | None:
 def list_checkpoints(directory: str | os.PathLike[str]) -> list[Path]:
     """All ``step-*`` folders under ``directory`` (complete or not), oldest step first.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> list_checkpoints(tempfile.mkdtemp())
         []
@@ -394,7 +394,7 @@ def latest_checkpoint(directory: str | os.PathLike[str], *, verify: bool = True)
     Returns:
         The step folder, or ``None`` when there is no complete checkpoint.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> root = tempfile.mkdtemp()
         >>> latest_checkpoint(root) is None
@@ -482,7 +482,7 @@ def save_checkpoint(
         CheckpointError: The disk is full or the path is unwritable; no partial folder is left and the
             previous checkpoint and ``latest`` are untouched.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> root = tempfile.mkdtemp()
         >>> net = nn.Linear(4, 2)
@@ -667,7 +667,7 @@ def load_checkpoint(
     Raises:
         CheckpointError: No complete checkpoint, a corrupt or truncated file (named), or another configuration.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> root = tempfile.mkdtemp()
         >>> _ = save_checkpoint(root, step=5, modules={"net": nn.Linear(3, 3)}, extra_state={"epoch": 1})

@@ -88,7 +88,7 @@ def init_distributed(
     Returns:
         :class:`DistInfo`. With ``WORLD_SIZE`` unset or 1 no process group is created.
 
-    Example:
+    Examples:
         >>> info = init_distributed()  # no torchrun variables here: a single process
         >>> info.rank, info.world_size, info.is_main
         (0, 1, True)
@@ -144,7 +144,7 @@ def seed_everything(seed: int, rank: int = 0) -> int:
     Returns:
         The derived 32-bit seed that was used.
 
-    Example:
+    Examples:
         >>> s = seed_everything(0, rank=1)
         >>> a = torch.rand(2)
         >>> _ = seed_everything(0, rank=1)
@@ -166,7 +166,7 @@ def seed_everything(seed: int, rank: int = 0) -> int:
 def unwrap_model(module: nn.Module) -> nn.Module:
     """Return the model inside DistributedDataParallel / DataParallel / ``torch.compile`` wrappers.
 
-    Example:
+    Examples:
         >>> net = nn.Linear(2, 2)
         >>> unwrap_model(net) is net
         True
@@ -205,7 +205,7 @@ def wrap_ddp(
     Returns:
         The DDP-wrapped module, or ``module`` itself in a single process.
 
-    Example:
+    Examples:
         >>> info = init_distributed()
         >>> net = nn.Linear(2, 2)
         >>> wrap_ddp(net, info) is net
@@ -252,7 +252,7 @@ def all_reduce_mean(value: torch.Tensor | float) -> torch.Tensor | float:
     Returns:
         A new tensor, or a float when a float was given.
 
-    Example:
+    Examples:
         >>> all_reduce_mean(2.5)
         2.5
     """

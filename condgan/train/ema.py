@@ -34,7 +34,7 @@ def make_ema(module: nn.Module, decay: float = 0.999) -> AveragedModel:
         An :class:`~torch.optim.swa_utils.AveragedModel`; call it like the model, update it with
         :func:`update_ema` after each optimizer step.
 
-    Example:
+    Examples:
         >>> net = nn.Linear(2, 1, bias=False)
         >>> ema = make_ema(net, decay=0.9)
         >>> update_ema(ema, net)  # first update copies

@@ -34,7 +34,7 @@ class NonFiniteError(FloatingPointError):
         name: The quantity that is not finite (``"d_real"``, ``"g_grad_norm"``, ``"generator.fc.weight"``).
         value: The offending value (a float, or a short description for a tensor).
 
-    Example:
+    Examples:
         >>> err = NonFiniteError("shape", 12, "d_fake", float("nan"))
         >>> str(err)
         "non-finite d_fake = nan at stage 'shape', step 12"
@@ -63,7 +63,7 @@ def fetch_values(values: Mapping[str, torch.Tensor | float]) -> dict[str, float]
     Returns:
         The same names mapped to floats, in the same order.
 
-    Example:
+    Examples:
         >>> fetch_values({"a": torch.tensor(1.5), "b": 2})
         {'a': 1.5, 'b': 2.0}
     """
@@ -109,7 +109,7 @@ def check_finite(
     Raises:
         NonFiniteError: If ``raise_error`` and a value is NaN or infinite.
 
-    Example:
+    Examples:
         >>> check_finite({"loss": torch.tensor(0.5)}, stage="s", step=3)
         ({'loss': 0.5}, None)
         >>> check_finite({"loss": torch.tensor(float("inf"))}, stage="s", step=3, raise_error=False)[1]
@@ -138,7 +138,7 @@ def first_nonfinite_tensor(named_tensors: Iterable[tuple[str, torch.Tensor]]) ->
     Returns:
         ``None`` when all are finite, else the first bad name and a count of its NaN/Inf entries.
 
-    Example:
+    Examples:
         >>> first_nonfinite_tensor([("w", torch.ones(3)), ("b", torch.tensor([0.0, float("nan")]))])
         ('b', '1 NaN and 0 Inf of 2 values')
     """
@@ -180,7 +180,7 @@ class GracefulExit:
     Args:
         signals: The signals to catch (default SIGINT and SIGTERM).
 
-    Example:
+    Examples:
         >>> with GracefulExit() as stopper:
         ...     for step in range(100):
         ...         if step == 3:

@@ -46,7 +46,7 @@ def set_requires_grad(modules: nn.Module | Iterable[nn.Module], flag: bool) -> N
         modules: A module or an iterable of modules.
         flag: The new ``requires_grad``.
 
-    Example:
+    Examples:
         >>> net = nn.Linear(2, 2)
         >>> set_requires_grad(net, False)
         >>> net.weight.requires_grad
@@ -159,7 +159,7 @@ def conditional_gan_step(
         Floats ``d_total, d_real, d_mismatch, d_fake, g_adv, g_rec, g_total``, ``skipped`` (optimizer steps
         skipped in this call: 0, 1 or 2) and, with ``check_finite`` or fp16, ``d_grad_norm, g_grad_norm``.
 
-    Example:
+    Examples:
         >>> from condgan.train import make_precision
         >>> g, d = nn.Linear(3, 4), nn.Bilinear(4, 2, 1)
         >>> x, c, z = torch.randn(4, 4), torch.randn(4, 2), torch.randn(4, 3)

@@ -100,7 +100,7 @@ def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     Returns:
         The records in file order.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.jsonl"
         >>> with MetricsLog(p) as log:
@@ -126,7 +126,7 @@ class MetricsLog:
         fsync: Flush to disk after every record (default True; a record costs well under a millisecond on a
             local disk).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "metrics.jsonl"
         >>> with MetricsLog(p) as log:

@@ -75,7 +75,7 @@ class Precision:
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """A context running the forward pass (and the loss) in this precision.
 
-        Example:
+        Examples:
             >>> p = make_precision("cpu", "bf16")
             >>> with p.autocast():
             ...     y = nn.Linear(4, 4)(torch.randn(2, 4))
@@ -124,7 +124,7 @@ class Precision:
         Returns:
             :class:`StepReport` ``(stepped, values, reason)``.
 
-        Example:
+        Examples:
             >>> net = nn.Linear(3, 1)
             >>> opt = torch.optim.SGD(net.parameters(), lr=0.1)
             >>> p = make_precision("cpu")
@@ -207,7 +207,7 @@ def make_precision(device: str | torch.device, mode: str = "fp32") -> Precision:
     Raises:
         ValueError: Unknown mode, or a mode the device cannot run (fp16 on the CPU).
 
-    Example:
+    Examples:
         >>> make_precision("cpu", "bf16").dtype
         torch.bfloat16
         >>> make_precision("cpu", "fp16")
@@ -262,7 +262,7 @@ def make_adam(
     Returns:
         The optimizer.
 
-    Example:
+    Examples:
         >>> opt = make_adam(nn.Linear(2, 2).parameters(), device="cpu")
         >>> opt.defaults["betas"], opt.defaults["foreach"]
         ((0.5, 0.999), True)
@@ -301,7 +301,7 @@ def to_channels_last(*items: nn.Module | torch.Tensor) -> tuple[nn.Module | torc
     Returns:
         The same items, in order (modules are the same objects; tensors are converted copies).
 
-    Example:
+    Examples:
         >>> conv, x = to_channels_last(nn.Conv2d(3, 8, 3), torch.randn(2, 3, 16, 16))
         >>> conv.weight.is_contiguous(memory_format=torch.channels_last), x.stride()[1]
         (True, 1)

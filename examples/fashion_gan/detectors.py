@@ -99,7 +99,7 @@ class AttributeDetector(nn.Module):
     Attributes:
         num_features: width ``D`` of :meth:`features`.
 
-    Example:
+    Examples:
         >>> heads = {"color": 17, "gender": 2}
         >>> detector = AttributeDetector(backbone="test_resnet", heads=heads, image_size=32)
         >>> logits = detector(torch.rand(2, 3, 32, 32) * 2 - 1)
@@ -198,7 +198,7 @@ class AttributeDetector(nn.Module):
 class DetectorFeatures(nn.Module):
     """Wraps an :class:`AttributeDetector` as a feature extractor (torchmetrics' custom ``feature`` protocol).
 
-    Example:
+    Examples:
         >>> detector = AttributeDetector(backbone="test_resnet", heads={"gender": 2}, image_size=32)
         >>> extractor = detector.feature_extractor()
         >>> extractor(torch.zeros(3, 3, 32, 32)).shape == (3, extractor.num_features)
@@ -406,7 +406,7 @@ def save_detector(detector: AttributeDetector, directory: str | os.PathLike) -> 
 
     No pickle: safetensors for tensors, JSON for the configuration. Returns the directory.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> detector = AttributeDetector(backbone="test_resnet", heads={"gender": 2}, image_size=32)
         >>> with tempfile.TemporaryDirectory() as folder:

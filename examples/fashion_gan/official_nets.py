@@ -52,7 +52,7 @@ def _check_width(width: object) -> float:
 def scale_channels(channels: int, width: float) -> int:
     """``max(1, round(channels * width))``: a channel count scaled by the width multiplier.
 
-    Example:
+    Examples:
         >>> scale_channels(1024, 0.125), scale_channels(20, 0.01)
         (128, 1)
     """
@@ -138,7 +138,7 @@ def sr1_generator(
     are ``4096 / r`` at resolution ``r`` (1024 at 4, 512 at 8, ...); the constraint always enters at 8x8 and
     the mid blocks stay at 16x16, so 64 drops the 64-channel level and 256 adds a 32-channel one.
 
-    Example:
+    Examples:
         >>> import torch
         >>> g = sr1_generator(image_size=32, width=0.125)
         >>> g(torch.randn(2, 80), torch.randn(2, 100), torch.rand(2, 4, 8, 8)).shape
@@ -217,7 +217,7 @@ def sr1_discriminator(
     No biases; weights ~ N(0, 0.02/16). Levels adapt: ``log2(image_size / 4)`` strided levels with
     ``min(512, 4096 / r)`` channels at resolution ``r``; the mid blocks stay at 16 and the constraint at 8.
 
-    Example:
+    Examples:
         >>> import torch
         >>> d = sr1_discriminator(image_size=32, width=0.125)
         >>> d(torch.randn(2, 7, 32, 32), torch.rand(2, 4, 8, 8), torch.randn(2, 100)).shape
@@ -297,7 +297,7 @@ def ih1_generator(
     ``image_size / 8``; the mid blocks run at ``image_size / 4``; the stem is 1024 @4, the last level before
     the output has 64 channels and every level between has 512.
 
-    Example:
+    Examples:
         >>> import torch
         >>> g = ih1_generator(image_size=32, width=0.125)
         >>> g(torch.randn(2, 80), torch.randn(2, 100), torch.randn(2, 3, 32, 32)).shape
@@ -339,7 +339,7 @@ def ih1_discriminator(
     where the mid blocks run; then strided 512-channel blocks down to 8 and a 1024-channel one to 4 (at 32
     the mid output at 4x4 feeds the head directly).
 
-    Example:
+    Examples:
         >>> import torch
         >>> d = ih1_discriminator(image_size=64, width=0.125)
         >>> d(torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64), torch.randn(2, 100)).shape
@@ -396,7 +396,7 @@ def ih1_skip_generator(
     to 1x1 (6 at 64, 5 at 32), channels ``min(64 * 2**i, 512)``. ``num_regions`` turns the output into region
     renderings for the compositional layer.
 
-    Example:
+    Examples:
         >>> import torch
         >>> g = ih1_skip_generator(image_size=32, width=0.125)
         >>> g(torch.randn(2, 80), torch.randn(2, 100), torch.randn(2, 3, 32, 32)).shape
@@ -441,7 +441,7 @@ def ih1_skip_discriminator(
     Convs have biases; weights ~ N(0, 0.02). Levels adapt: always 3 strided levels, so the output is
     ``image_size / 8 - 2`` square (6 at 64, 2 at 32).
 
-    Example:
+    Examples:
         >>> import torch
         >>> d = ih1_skip_discriminator(image_size=32, width=0.125)
         >>> d(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32), torch.randn(2, 100)).shape
@@ -483,7 +483,7 @@ def render_generator_compositional(
     ``I = sum_k S_k * T_k``, using ``condgan.layers.CompositionalMapping`` (not in the released code, whose
     final layer has 3 channels; issue #5).
 
-    Example:
+    Examples:
         >>> import torch
         >>> g = render_generator_compositional(num_regions=7, image_size=32, width=0.125)
         >>> g(torch.randn(2, 80), torch.randn(2, 100), torch.randn(2, 3, 32, 32)).shape
@@ -537,7 +537,7 @@ def one_step_generator(
     The :func:`sr1_generator` layers with a 3-channel tanh output; the constraint is the 7-class (8-7) or the
     merged 4-class (8-4) segmentation downsampled to 8x8. Same init as ``sr1``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> g = one_step_generator(constraint_channels=4, image_size=32, width=0.125)
         >>> g(torch.randn(2, 80), torch.randn(2, 100), torch.rand(2, 4, 8, 8)).shape
@@ -565,7 +565,7 @@ def one_step_discriminator(
 ) -> ConditionalDiscriminator:
     """Discriminator of the One-Step GAN baseline: :func:`sr1_discriminator` on RGB images (no input softmax).
 
-    Example:
+    Examples:
         >>> import torch
         >>> d = one_step_discriminator(constraint_channels=7, image_size=32, width=0.125)
         >>> d(torch.randn(2, 3, 32, 32), torch.rand(2, 7, 8, 8), torch.randn(2, 100)).shape

@@ -67,7 +67,7 @@ def step_indices(
     Returns:
         A ``(global_batch // world_size,)`` int64 tensor.
 
-    Example:
+    Examples:
         >>> both = step_indices(3, num_items=100, global_batch=4, seed=0)
         >>> kw = dict(num_items=100, global_batch=4, seed=0, world_size=2)
         >>> halves = [step_indices(3, rank=r, **kw) for r in (0, 1)]
@@ -111,7 +111,7 @@ def step_noise(
     Returns:
         A float32 ``(global_batch // world_size, dim)`` tensor on the CPU.
 
-    Example:
+    Examples:
         >>> z = step_noise(5, dim=3, global_batch=4, seed=1)
         >>> torch.equal(step_noise(5, dim=3, global_batch=4, seed=1, rank=1, world_size=2), z[2:])
         True
@@ -141,7 +141,7 @@ class StepBatches(Dataset):
         world_size: Number of processes.
         noise_dim: Add ``"noise"``: :func:`step_noise` of this dimension (``None``: no noise).
 
-    Example:
+    Examples:
         >>> class Tiny:
         ...     def __len__(self): return 10
         ...     def get_batch(self, indices): return {"index": torch.tensor(indices)}

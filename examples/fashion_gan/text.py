@@ -73,7 +73,7 @@ def official_vocabulary(**kwargs: Any) -> Vocabulary:
     Args:
         **kwargs: passed to :class:`condgan.text.Vocabulary` (e.g. ``unknown="skip"``).
 
-    Example:
+    Examples:
         >>> vocab = official_vocabulary()
         >>> len(vocab), vocab.encode("the lady was wearing a blue long-sleeved blouse.")
         (539, [1, 2, 3, 4, 5, 6, 7, 8])
@@ -210,7 +210,7 @@ def train_text_encoder(
     Returns:
         The trained encoder, in eval mode.
 
-    Example:
+    Examples:
         >>> ids = torch.tensor([[1, 2, 0], [1, 3, 0], [4, 2, 3]])
         >>> labels = {"color": torch.tensor([0, 1, 1]), "plain": torch.tensor([1, 0, 0])}
         >>> enc = train_text_encoder(ids, labels, epochs=2, vocab_size=4, hidden_size=8)
@@ -307,7 +307,7 @@ def attribute_accuracy(
     Returns:
         attribute name -> accuracy in ``[0, 1]``, in the order of ``labels``.
 
-    Example:
+    Examples:
         >>> enc = RNNTextEncoder(vocab_size=4, hidden_size=3, heads={"gender": 2})
         >>> acc = attribute_accuracy(enc, torch.tensor([[1, 2], [3, 0]]), {"gender": torch.tensor([0, 1])})
         >>> sorted(acc), 0.0 <= acc["gender"] <= 1.0

@@ -157,7 +157,7 @@ def prepare_cache(
     Returns:
         ``out_dir`` as a :class:`~pathlib.Path`.
 
-    Example:
+    Examples:
         >>> prepare_cache("data_release", "cache/fashiongan")  # doctest: +SKIP
         PosixPath('cache/fashiongan')
     """

@@ -45,7 +45,7 @@ LABEL_COLORS = np.array(
 def colorize_labels(labels: torch.Tensor | np.ndarray) -> np.ndarray:
     """Label map(s) ``(..., H, W)`` with ids 0..6 -> uint8 RGB ``(..., H, W, 3)`` (:data:`LABEL_COLORS`).
 
-    Example:
+    Examples:
         >>> colorize_labels(np.array([[0, 3]])).tolist()
         [[[255, 255, 255], [0, 160, 80]]]
     """
@@ -93,7 +93,7 @@ def draw_contact_sheet(
     Returns:
         a ``PIL.Image.Image`` (RGB).
 
-    Example:
+    Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> sheet = draw_contact_sheet(SyntheticMannequins(image_size=32, num_train=4).get_batch([0, 1, 2]),
         ...                            columns=2)
@@ -154,7 +154,7 @@ def save_contact_sheet(
 
     ``kwargs`` go to :func:`draw_contact_sheet`. Returns the path written (parent folders are created).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> ds = SyntheticMannequins(image_size=32, num_train=4)

@@ -123,7 +123,7 @@ VOCABULARY_PATH = Path(__file__).with_name("official_vocabulary.txt")
 def official_vocabulary() -> Vocabulary:
     """The official 539-word vocabulary (read once): ``encode`` gives the official 1-based ``codeJ`` ids.
 
-    Example:
+    Examples:
         >>> official_vocabulary().encode("the lady wore a blue dress.")
         [1, 2, 9, 5, 6, 89]
     """
@@ -191,7 +191,7 @@ def validate_sample(sample: Mapping[str, Any], *, image_size: int | None = None)
     Raises:
         TypeError / ValueError naming the offending key, what was expected and what was got.
 
-    Example:
+    Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> validate_sample(SyntheticMannequins(image_size=32, num_train=4)[0], image_size=32)
     """
@@ -248,7 +248,7 @@ def collate(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     int64, ``wearer`` ``(B, 7)`` float32, each int key ``(B,)`` int64, ``sentence`` ``list[str]``.
     Equal to ``torch.utils.data.default_collate`` on the same items.
 
-    Example:
+    Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> ds = SyntheticMannequins(image_size=32, num_train=4)
         >>> batch = collate([ds[0], ds[1]])
@@ -273,7 +273,7 @@ def collate(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def uncollate(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Split a batch back into items (tensors are views of the batch; ints become Python ints).
 
-    Example:
+    Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> ds = SyntheticMannequins(image_size=32, num_train=4)
         >>> items = uncollate(ds.get_batch([2, 3]))
@@ -298,7 +298,7 @@ def uncollate(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
 def validate_batch(batch: Mapping[str, Any], *, image_size: int | None = None) -> int:
     """Check a collated batch's keys, dtypes and shapes (cheap: no scan); return its size ``B``.
 
-    Example:
+    Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> validate_batch(SyntheticMannequins(image_size=32, num_train=4).get_batch([0, 1, 2]))
         3

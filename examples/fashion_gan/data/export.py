@@ -73,7 +73,7 @@ def export_official_layout(
     Returns:
         ``{"ind": ..., "language": ..., "g2": ...}`` paths written.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from fashion_gan.data.synthetic import SyntheticMannequins
         >>> from fashion_gan.data.official import OfficialFashionGAN

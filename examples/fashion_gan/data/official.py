@@ -94,7 +94,7 @@ def load_mat(path: str | os.PathLike, keys: Sequence[str]) -> dict[str, np.ndarr
     Raises:
         DatasetFormatError: the file is missing, unreadable, or lacks one of ``keys``.
 
-    Example:
+    Examples:
         >>> import tempfile, scipy.io
         >>> path = tempfile.mkdtemp() + "/x.mat"
         >>> scipy.io.savemat(path, {"a": np.arange(3)})
@@ -485,7 +485,7 @@ class OfficialFashionGAN(torch.utils.data.Dataset):
         split, image_size, metadata (:class:`OfficialMetadata`), rows (global 0-based rows of the split).
         redress_pairs: int64 ``(N,)`` (test split): ``test_set_pair_ind`` as positions within the split.
 
-    Example:
+    Examples:
         >>> ds = OfficialFashionGAN("data_release", split="test")  # doctest: +SKIP
         >>> ds[0]["image"].shape, len(ds)  # doctest: +SKIP
         (torch.Size([3, 128, 128]), 8979)

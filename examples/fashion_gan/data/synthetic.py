@@ -251,7 +251,7 @@ def make_sentence(attrs: dict[str, np.ndarray], j: int) -> str:
     The sentence names the gender, the garment colour, sleeve (omitted when unspecified) and category, e.g.
     ``"the lady was wearing a blue long-sleeved blouse."``; every word is in the official vocabulary.
 
-    Example:
+    Examples:
         >>> make_sentence(sample_attributes(0, "train", [0]), 0)
         'the lady wears a red long-sleeved hoodie.'
     """
@@ -303,7 +303,7 @@ def sample_attributes(seed: int, split: str, indices: Sequence[int] | np.ndarray
     classes), ``long_hair``, ``hat``, ``sunglasses`` (0/1), ``skin_tone``, ``body_width``, ``body_height``
     (in ``[0, 1]``), and ``u`` ``(B, U)`` the sample's uniforms that the renderer and the sentence use.
 
-    Example:
+    Examples:
         >>> a = sample_attributes(0, "test", [0, 1, 2])
         >>> a["category"].shape, int(a["color"].max()) < 17
         ((3,), True)
@@ -654,7 +654,7 @@ def render_mannequins(attrs: dict[str, np.ndarray], image_size: int) -> tuple[np
     Returns:
         ``(images, labels)``: uint8 ``(B, 3, S, S)`` RGB and uint8 ``(B, S, S)`` official label ids 0..6.
 
-    Example:
+    Examples:
         >>> images, labels = render_mannequins(sample_attributes(0, "train", [0, 1]), 32)
         >>> images.shape, labels.shape, int(labels.max()) <= 6
         ((2, 3, 32, 32), (2, 32, 32), True)
@@ -1228,7 +1228,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         redress_pairs: int64 ``(N,)`` (test split): person ``i`` is redressed with the sentence of
             ``redress_pairs[i]``; a fixed derangement that mostly pairs different colours or garments.
 
-    Example:
+    Examples:
         >>> ds = SyntheticMannequins(split="train", image_size=64, num_train=100)
         >>> item = ds[3]
         >>> item["image"].shape, item["labels"].dtype, item["word_ids"].shape
