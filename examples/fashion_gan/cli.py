@@ -1,7 +1,7 @@
 """``fashion-gan``: train, generate, evaluate FashionGAN; ``demo`` does all three on the synthetic data.
 
-Run ``fashion-gan <command> --help`` for every option. Errors in what you asked for (a wrong path, an unknown word,
-a checkpoint of another configuration) print one clear line and exit with status 2.
+Run ``fashion-gan <command> --help`` for every option. Errors in what you asked for (a wrong path, an unknown
+word, a checkpoint of another configuration) print one clear line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -21,15 +21,25 @@ STAGE_CHOICES = ("text", "shape", "render", "onestep", "all")
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("configuration (preset, then --config file, then the options below, then --set)")
-    g.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                   help="faithful: official sizes and schedule (128x128, batch 4, 25k steps); demo: small, CPU "
-                        "minutes. Default: the run's saved config, else faithful.")
+    g.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="faithful: official sizes and schedule (128x128, batch 4, 25k steps); demo: small, CPU "
+        "minutes. Default: the run's saved config, else faithful.",
+    )
     g.add_argument("--config", type=Path, help="a config.json to start from (e.g. another run's)")
-    g.add_argument("--data-source", choices=("synthetic", "official"), help="embedded synthetic data or the release")
-    g.add_argument("--data-root", help="official release: the data_release folder (benchmark/, supervision_signals/)")
+    g.add_argument(
+        "--data-source", choices=("synthetic", "official"), help="embedded synthetic data or the release"
+    )
+    g.add_argument(
+        "--data-root", help="official release: the data_release folder (benchmark/, supervision_signals/)"
+    )
     g.add_argument("--data-cache", help="official release: a uint8 cache made by 'fashion-gan prepare-data'")
     g.add_argument("--image-size", type=int, help="image size (synthetic: 64 or 128; official: 128)")
-    g.add_argument("--text-encoder", help="'train' (fit on the training sentences) or a path to rnn_latest.pth")
+    g.add_argument(
+        "--text-encoder", help="'train' (fit on the training sentences) or a path to rnn_latest.pth"
+    )
     g.add_argument("--render", choices=RENDER_KINDS, help="stage-2 model (default compositional)")
     g.add_argument("--onestep-constraint", type=int, choices=(4, 7), help="One-Step baseline: 8-4 or 8-7")
     g.add_argument("--width", type=float, help="channel multiplier (1.0 = official sizes)")
@@ -38,16 +48,30 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="autocast (fp16 needs CUDA)")
     g.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     g.add_argument("--seed", type=int, help="seed of batches, noise and initialisation")
-    g.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
-                   help="override any config field, e.g. --set train.channels_last=True --set train.lr=1e-4")
+    g.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="override any config field, e.g. --set train.channels_last=True --set train.lr=1e-4",
+    )
 
 
 _SHORTCUTS = {
-    "data_source": ("data", "source"), "data_root": ("data", "root"), "data_cache": ("data", "cache"),
-    "image_size": ("data", "image_size"), "text_encoder": ("text", "encoder"), "render": ("model", "render"),
-    "onestep_constraint": ("model", "onestep_constraint"), "width": ("model", "width"),
-    "steps": ("train", "steps"), "batch_size": ("train", "batch_size"), "precision": ("train", "precision"),
-    "device": ("train", "device"), "seed": ("train", "seed"),
+    "data_source": ("data", "source"),
+    "data_root": ("data", "root"),
+    "data_cache": ("data", "cache"),
+    "image_size": ("data", "image_size"),
+    "text_encoder": ("text", "encoder"),
+    "render": ("model", "render"),
+    "onestep_constraint": ("model", "onestep_constraint"),
+    "width": ("model", "width"),
+    "steps": ("train", "steps"),
+    "batch_size": ("train", "batch_size"),
+    "precision": ("train", "precision"),
+    "device": ("train", "device"),
+    "seed": ("train", "seed"),
 }
 
 
@@ -87,58 +111,101 @@ def config_from_args(args: argparse.Namespace, *, run_dir: Path | None = None) -
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-gan",
-        description="FashionGAN (Be Your Own Prada, ICCV 2017) built from condgan: train the two stages and the "
-                    "paper's baselines, redress people with sentences, evaluate as the paper did.",
+        description="FashionGAN (Be Your Own Prada, ICCV 2017) built from condgan: train the two stages and "
+        "the paper's baselines, redress people with sentences, evaluate as the paper did.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a stage (or all of them) into a run folder",
-                       description="Train FashionGAN models. Stages: text (the sentence encoder), shape (stage 1), "
-                                   "render (stage 2, --render picks the variant), onestep (the One-Step baseline, "
-                                   "--onestep-constraint 7 or 4), all (text, shape, every render variant of the "
-                                   "evaluation, both One-Step baselines). Progress bars, sample PNGs, metrics.jsonl "
-                                   "and atomic checkpoints go to the run folder. Works under torchrun.")
+    p = sub.add_parser(
+        "train",
+        help="train a stage (or all of them) into a run folder",
+        description="Train FashionGAN models. Stages: text (the sentence encoder), shape (stage 1), "
+        "render (stage 2, --render picks the variant), onestep (the One-Step baseline, "
+        "--onestep-constraint 7 or 4), all (text, shape, every render variant of the "
+        "evaluation, both One-Step baselines). Progress bars, sample PNGs, metrics.jsonl "
+        "and atomic checkpoints go to the run folder. Works under torchrun.",
+    )
     p.add_argument("--out", type=Path, required=True, help="the run folder (created if needed)")
     p.add_argument("--stage", choices=STAGE_CHOICES, default="all", help="what to train (default all)")
     p.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_config_options(p)
 
-    p = sub.add_parser("generate", help="redress people with sentences",
-                       description="Redress people: stage 1 draws a new segmentation from the person's 8x8 "
-                                   "spatial constraint and the sentence, stage 2 renders it.")
+    p = sub.add_parser(
+        "generate",
+        help="redress people with sentences",
+        description="Redress people: stage 1 draws a new segmentation from the person's 8x8 "
+        "spatial constraint and the sentence, stage 2 renders it.",
+    )
     p.add_argument("--run", type=Path, required=True, help="a trained run folder")
     who = p.add_argument_group("people (test-split indices, or your own files)")
     who.add_argument("--person", type=int, action="append", default=[], help="test-split index (repeatable)")
     who.add_argument("--image", type=Path, help="an RGB image of the run's size")
     who.add_argument("--labels", type=Path, help="its label map: a PNG whose pixel values are the ids 0..6")
-    p.add_argument("--sentence", action="append", default=[], help="a sentence (repeatable); default: the test "
-                   "redress partners' sentences")
+    p.add_argument(
+        "--sentence",
+        action="append",
+        default=[],
+        help="a sentence (repeatable); default: the test redress partners' sentences",
+    )
     p.add_argument("--grid", action="store_true", help="one PNG: rows people, columns sentences")
     p.add_argument("--seed", type=int, action="append", default=[], help="noise seed (repeatable; default 0)")
-    p.add_argument("--keep-identity", action="store_true",
-                   help="keep hair and face from the input through the compositional layer")
-    p.add_argument("--model", default="compositional", choices=(*RENDER_KINDS, "onestep_87", "onestep_84"),
-                   help="stage-2 model, or a One-Step baseline")
+    p.add_argument(
+        "--keep-identity",
+        action="store_true",
+        help="keep hair and face from the input through the compositional layer",
+    )
+    p.add_argument(
+        "--model",
+        default="compositional",
+        choices=(*RENDER_KINDS, "onestep_87", "onestep_84"),
+        help="stage-2 model, or a One-Step baseline",
+    )
     p.add_argument("--out", type=Path, help="output PNG (grid) or folder (default: <run>/generated)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--device", default="cpu", help="where to run the models: cpu, cuda, cuda:1 ... (default cpu)"
+    )
 
-    p = sub.add_parser("evaluate", help="the paper's protocol: attribute accuracy, structure, realism, diversity",
-                       description="Evaluate every trained model of a run on the test split with the redress pairs "
-                                   "and write one table (markdown + JSON).")
+    p = sub.add_parser(
+        "evaluate",
+        help="the paper's protocol: attribute accuracy, structure, realism, diversity",
+        description="Evaluate every trained model of a run on the test split with the redress pairs "
+        "and write one table (markdown + JSON).",
+    )
     p.add_argument("--run", type=Path, required=True, help="a trained run folder")
-    p.add_argument("--num-test", type=int, default=None, help="test people to use (default: all of the split)")
-    p.add_argument("--detector-steps", type=int, default=None, help="training steps of the attribute detectors")
-    p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--num-test", type=int, default=None, help="test people to use (default: all of the split)"
+    )
+    p.add_argument(
+        "--detector-steps",
+        type=int,
+        default=None,
+        help="training steps of the attribute detectors (default 400 demo, 4000 otherwise)",
+    )
+    p.add_argument(
+        "--parser-steps",
+        type=int,
+        default=None,
+        help="training steps of the segmentation parser (default 300 demo, 3000 otherwise)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--device", default="cpu", help="where to run the models: cpu, cuda, cuda:1 ... (default cpu)"
+    )
 
-    p = sub.add_parser("demo", help="train, generate and evaluate the demo preset on the synthetic data",
-                       description="The README's main job: every model of the demo preset on the embedded "
-                                   "synthetic data, then the redress grid and the evaluation table.")
+    p = sub.add_parser(
+        "demo",
+        help="train, generate and evaluate the demo preset on the synthetic data",
+        description="The README's main job: every model of the demo preset on the embedded "
+        "synthetic data, then the redress grid and the evaluation table.",
+    )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
     _add_config_options(p)
 
-    p = sub.add_parser("prepare-data", help="convert the official G2.h5 into a compact uint8 cache (one time)")
+    p = sub.add_parser(
+        "prepare-data", help="convert the official G2.h5 into a compact uint8 cache (one time)"
+    )
     p.add_argument("--data-root", required=True, help="the data_release folder")
     p.add_argument("--out", required=True, help="the cache folder")
     return parser
@@ -157,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingStopped as err:
         print(f"fashion-gan: {err}", file=sys.stderr)
         return 3
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError, CheckpointError, UnknownWordError) as err:
+    except (ValueError, TypeError, OSError, CheckpointError, UnknownWordError) as err:
+        # OSError: a missing file or run folder, an --out below a regular file, a read-only folder.
         print(f"fashion-gan {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from condgan.train import latest_checkpoint
 
@@ -16,10 +17,20 @@ from .config import RunConfig
 from .train import train_stage
 from .visualize import captioned_grid, colorize_labels, save_png
 
-__all__ = ["train", "generate", "evaluate", "demo", "prepare_data", "train_models", "redress_grid",
-           "EVALUATION_MODELS", "DEMO_SENTENCES"]
+__all__ = [
+    "train",
+    "generate",
+    "evaluate",
+    "demo",
+    "prepare_data",
+    "train_models",
+    "redress_grid",
+    "EVALUATION_MODELS",
+    "DEMO_SENTENCES",
+]
 
-# What `train --stage all` and the demo train: stage 1, the two stage-2 models of the paper's table, the baselines.
+# What `train --stage all` and the demo train: stage 1, the two stage-2 models of the paper's table, the
+# baselines.
 EVALUATION_MODELS = (
     ("shape", {}),
     ("render", {"render": "compositional"}),
@@ -57,6 +68,11 @@ def train_models(cfg: RunConfig, run_dir: Path, *, stage: str, resume: bool, pro
         if done and stage == "all":
             print(f"{name}: already trained ({latest.name}), skipping")
             continue
+        if latest is not None and (resume or stage == "all"):
+            # Before building anything: a checkpoint of another configuration is an error naming the fields
+            # (model.width: checkpoint 0.25, requested 0.5), not a list of mismatched tensor shapes.
+            saved = runs.read_checkpoint_meta(latest).get("config", {})
+            runs.check_same_config(saved, model_cfg, path=latest)
         t0 = time.perf_counter()
         # `all` (and the demo) continue a model that has checkpoints and start the others fresh.
         resume_this = resume if stage != "all" else latest is not None
@@ -76,7 +92,9 @@ def redress_grid(redresser, people: dict, sentences, *, seed: int = 0, keep=()):
     p = people["image"].shape[0]
     cells = torch.cat([people["image"].unsqueeze(1), out["images"]], dim=1).flatten(0, 1)
     scale = 2 if cells.shape[-1] <= 64 else 1
-    return captioned_grid(cells, rows=p, column_titles=["person", *sentences], scale=scale, wrap=16 * scale), out
+    return captioned_grid(
+        cells, rows=p, column_titles=["person", *sentences], scale=scale, wrap=16 * scale
+    ), out
 
 
 def _people(args, cfg: RunConfig) -> tuple[dict, list[str], list[int]]:
@@ -97,10 +115,25 @@ def _people(args, cfg: RunConfig) -> tuple[dict, list[str], list[int]]:
     return people, list(partners["sentence"]), indices
 
 
+def _run_folder(path: Path) -> Path:
+    """``--run``: an existing run folder (with its config.json), or an error that says what is missing."""
+    if not path.is_dir():
+        raise FileNotFoundError(f"--run: no run folder at {path}")
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"--run: {path} has no config.json; expected a run folder made by 'fashion-gan train'"
+        )
+    return path
+
+
 def generate(args) -> int:
     from .generate import HAIR_AND_FACE, Redresser
 
-    cfg = RunConfig.load(args.run / "config.json")
+    cfg = RunConfig.load(_run_folder(args.run) / "config.json")
+    if args.keep_identity and args.model != "compositional":
+        raise ValueError(
+            f"--keep-identity: only the compositional model keeps regions, got --model {args.model}"
+        )
     redresser = Redresser(args.run, render=args.model, device=args.device)
     people, partner_sentences, indices = _people(args, cfg)
     sentences = args.sentence or partner_sentences
@@ -123,14 +156,19 @@ def generate(args) -> int:
             if args.sentence:  # every person in every given sentence
                 out = redresser.redress(people, sentences, seed=seed, keep=keep)
                 images = out["images"].flatten(0, 1)
-                names = [f"person{(indices or [0])[i // len(sentences)] if indices else 0}_sentence{i % len(sentences)}"
-                         for i in range(images.shape[0])]
+                who = indices or [0]  # a person from files is person0
+                names = [
+                    f"person{who[i // len(sentences)]}_sentence{i % len(sentences)}"
+                    for i in range(images.shape[0])
+                ]
             else:  # each person with their redress partner's sentence
-                images = redresser.generate(people, redresser.encode(sentences), seed=seed, keep=keep)["images"]
+                images = redresser.generate(people, redresser.encode(sentences), seed=seed, keep=keep)[
+                    "images"
+                ]
                 names = [f"person{i}_partner" for i in indices]
-            for img, name in zip(images, names, strict=True):
-                cell = captioned_grid(img.unsqueeze(0), rows=1)
-                written.append(save_png(cell, Path(folder) / f"{name}_seed{seed}.png"))
+            for img, name in zip(images, names, strict=True):  # the generated image itself, H x W
+                picture = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy())
+                written.append(save_png(picture, Path(folder) / f"{name}_seed{seed}.png"))
     for path in written:
         print(path)
     return 0
@@ -139,7 +177,14 @@ def generate(args) -> int:
 def evaluate(args) -> int:
     from .evaluate import evaluate_run, format_table
 
-    result = evaluate_run(args.run, num_test=args.num_test, detector_steps=args.detector_steps, device=args.device)
+    result = evaluate_run(
+        _run_folder(args.run),
+        num_test=args.num_test,
+        detector_steps=args.detector_steps,
+        parser_steps=args.parser_steps,
+        device=args.device,
+        progress=not args.no_progress,
+    )
     print(format_table(result))
     return 0
 
@@ -153,8 +198,10 @@ def demo(args) -> int:
         args.preset = "demo"
     cfg = config_from_args(args)
     run_dir = args.out
-    print(f"FashionGAN demo: {cfg.data.source} data at {cfg.data.image_size}x{cfg.data.image_size}, "
-          f"{cfg.train.steps} steps per model, into {run_dir}")
+    print(
+        f"FashionGAN demo: {cfg.data.source} data at {cfg.data.image_size}x{cfg.data.image_size}, "
+        f"{cfg.train.steps} steps per model, into {run_dir}"
+    )
     train_models(cfg, run_dir, stage="all", resume=True)
     test_set = runs.make_dataset(cfg.data, "test")
     people = test_set.get_batch(list(range(8)))
@@ -163,11 +210,22 @@ def demo(args) -> int:
     print(f"redress grid: {save_png(grid, run_dir / 'redress_grid.png')}")
     grid, _ = redress_grid(redresser, people, DEMO_SENTENCES, seed=0, keep=HAIR_AND_FACE)
     print(f"redress grid keeping hair and face: {save_png(grid, run_dir / 'redress_grid_keep_identity.png')}")
-    seg_cells = torch.cat([colorize_labels(people["labels"]).unsqueeze(1),
-                           colorize_labels(redresser.redress(people, DEMO_SENTENCES)["labels"].flatten(0, 1).clamp_min(0))
-                           .reshape(8, len(DEMO_SENTENCES), 3, *people["labels"].shape[-2:])], 1).flatten(0, 1)
-    seg_grid = captioned_grid(seg_cells, rows=8, column_titles=["person", *DEMO_SENTENCES],
-                              scale=2 if seg_cells.shape[-1] <= 64 else 1, wrap=32)
+    seg_cells = torch.cat(
+        [
+            colorize_labels(people["labels"]).unsqueeze(1),
+            colorize_labels(
+                redresser.redress(people, DEMO_SENTENCES)["labels"].flatten(0, 1).clamp_min(0)
+            ).reshape(8, len(DEMO_SENTENCES), 3, *people["labels"].shape[-2:]),
+        ],
+        1,
+    ).flatten(0, 1)
+    seg_grid = captioned_grid(
+        seg_cells,
+        rows=8,
+        column_titles=["person", *DEMO_SENTENCES],
+        scale=2 if seg_cells.shape[-1] <= 64 else 1,
+        wrap=32,
+    )
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
     result = evaluate_run(run_dir)
     print(format_table(result))

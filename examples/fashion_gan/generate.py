@@ -1,9 +1,9 @@
 """Redress people: "make this person wear what the sentence says".
 
 Stage 1 draws a new segmentation from the person's merged 8x8 spatial constraint and the design code of the
-sentence; stage 2 renders it. With ``keep`` (the compositional model) the chosen regions, by default hair and face,
-take the input person's own pixels through the compositional mapping layer, which is the paper's structural way of
-keeping identity (the official code pasted them back afterwards).
+sentence; stage 2 renders it. With ``keep`` (the compositional model) the chosen regions, by default hair and
+face, take the input person's own pixels through the compositional mapping layer, which is the paper's
+structural way of keeping identity (the official code pasted them back afterwards).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from condgan.train import latest_checkpoint, load_checkpoint
+from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint
 
 from . import runs
 from .conditions import NUM_LABELS, build_conditions, images_to_uint8
@@ -29,19 +29,24 @@ HAIR_AND_FACE = (1, 2)
 ONE_STEP_MODELS = ("onestep_87", "onestep_84")
 
 
-def load_model(run_dir: str | Path, model_name: str, *, device="cpu") -> tuple[StageModels, torch.nn.Module, RunConfig]:
+def load_model(
+    run_dir: str | Path, model_name: str, *, device="cpu"
+) -> tuple[StageModels, torch.nn.Module, RunConfig]:
     """Load one trained model's generator (its EMA copy when the run kept one) in eval mode."""
     model_dir = Path(run_dir) / model_name
     ckpt = latest_checkpoint(model_dir / "checkpoints")
     if ckpt is None:
-        raise FileNotFoundError(
-            f"no checkpoint for model '{model_name}' under {model_dir / 'checkpoints'}; "
-            f"train it first (fashion-gan train --out {run_dir} --stage ...)"
-        )
-    import json
-
-    meta = json.loads((ckpt / "meta.json").read_text())
-    cfg = RunConfig.from_dict(meta["config"])
+        folders = list_checkpoints(model_dir / "checkpoints")
+        if not folders:
+            raise FileNotFoundError(
+                f"no checkpoint for model '{model_name}' under {model_dir / 'checkpoints'}; "
+                f"train it first (fashion-gan train --out {run_dir} --stage ...)"
+            )
+        # Every checkpoint is damaged somewhere: load the newest anyway, so that a damaged generator file is
+        # an error naming it (the hashes are checked) rather than "train it first".
+        ckpt = folders[-1]
+    meta = runs.read_checkpoint_meta(ckpt)
+    cfg = RunConfig.from_dict(meta.get("config", {}))
     stage = meta.get("extra_state", {}).get("stage")
     models = build_stage(cfg, stage)
     generator = models.generator
@@ -63,23 +68,38 @@ def _read_png(path: Path, mode: str) -> np.ndarray:
         raise FileNotFoundError(f"file not found: {path}")
     try:
         with Image.open(path) as im:
+            if (
+                mode == "L" and im.mode == "P"
+            ):  # a palette label map: its pixel values are the palette indices
+                return np.asarray(im)
             return np.asarray(im.convert(mode))
     except OSError as err:
         raise ValueError(f"{path}: not a readable image ({err})") from None
 
 
 def read_person_files(image_path: str | Path, labels_path: str | Path, *, image_size: int) -> dict:
-    """A person from an RGB image file and a label-map PNG whose pixel values are the ids 0..6."""
+    """A person from an RGB image file and a label-map PNG whose pixel values are the ids 0..6.
+
+    The label map is a greyscale PNG, or a palette PNG whose indices are the ids. Returns uint8 ``image``
+    (1, 3, H, W) and ``labels`` (1, H, W); sizes other than ``image_size`` and ids above 6 are errors naming
+    the file.
+    """
     image = _read_png(Path(image_path), "RGB")
     labels = _read_png(Path(labels_path), "L")
     if image.shape[:2] != (image_size, image_size):
-        raise ValueError(f"{image_path}: expected a {image_size}x{image_size} image for this run, got "
-                         f"{image.shape[1]}x{image.shape[0]}")
+        raise ValueError(
+            f"{image_path}: expected a {image_size}x{image_size} image for this run, got "
+            f"{image.shape[1]}x{image.shape[0]}"
+        )
     if labels.shape != (image_size, image_size):
-        raise ValueError(f"{labels_path}: expected a {image_size}x{image_size} label map, got "
-                         f"{labels.shape[1]}x{labels.shape[0]}")
+        raise ValueError(
+            f"{labels_path}: expected a {image_size}x{image_size} label map, got "
+            f"{labels.shape[1]}x{labels.shape[0]}"
+        )
     if labels.max() >= NUM_LABELS:
-        raise ValueError(f"{labels_path}: expected label ids 0..{NUM_LABELS - 1}, got a pixel value {labels.max()}")
+        raise ValueError(
+            f"{labels_path}: expected label ids 0..{NUM_LABELS - 1}, got a pixel value {labels.max()}"
+        )
     return {
         "image": torch.from_numpy(image.copy()).permute(2, 0, 1).unsqueeze(0),
         "labels": torch.from_numpy(labels.copy()).unsqueeze(0),
@@ -113,7 +133,9 @@ class Redresser:
         return self.vocabulary.encode_batch(list(sentences)).to(self.device)
 
     @torch.no_grad()
-    def generate(self, people: dict, word_ids: torch.Tensor, *, seed: int = 0, keep: tuple[int, ...] = ()) -> dict:
+    def generate(
+        self, people: dict, word_ids: torch.Tensor, *, seed: int = 0, keep: tuple[int, ...] = ()
+    ) -> dict:
         """Person i in sentence i: uint8 images (B, 3, H, W) and generated labels (B, H, W) (-1 for One-Step).
 
         ``people`` holds uint8 ``image`` (B, 3, H, W) and ``labels`` (B, H, W); ``word_ids`` (B, L); ``seed``
@@ -124,11 +146,19 @@ class Redresser:
         word_ids = word_ids.to(self.device)
         size = self.cfg.data.image_size
         if images_u8.ndim != 4 or images_u8.shape[-1] != size or images_u8.shape[-2] != size:
-            raise ValueError(f"people: expected (B, 3, {size}, {size}) images for this run, got {tuple(images_u8.shape)}")
+            raise ValueError(
+                f"people: expected (B, 3, {size}, {size}) images for this run, got {tuple(images_u8.shape)}"
+            )
         if word_ids.shape[0] != images_u8.shape[0]:
-            raise ValueError(f"word_ids: expected one sentence per person ({images_u8.shape[0]}), got {word_ids.shape[0]}")
-        cond = build_conditions(images_u8, labels_u8, constraint_size=self.cfg.model.constraint_size,
-                                constraint_mode=self.cfg.model.constraint_mode)
+            raise ValueError(
+                f"word_ids: expected one sentence per person ({images_u8.shape[0]}), got {word_ids.shape[0]}"
+            )
+        cond = build_conditions(
+            images_u8,
+            labels_u8,
+            constraint_size=self.cfg.model.constraint_size,
+            constraint_mode=self.cfg.model.constraint_mode,
+        )
         code = design_code(self.text_encoder, word_ids, cond.appearance, self.cfg.model)
         gen = torch.Generator().manual_seed(seed)
         n = images_u8.shape[0]
@@ -140,13 +170,20 @@ class Redresser:
             labels = torch.full_like(cond.labels, -1)
         else:
             labels = self.shape_g(z1, code, cond.constraint4).argmax(1)
-            image = render_from_labels(self.render, self.render_g, labels, code, z2, source=cond.images, keep=keep)
+            image = render_from_labels(
+                self.render, self.render_g, labels, code, z2, source=cond.images, keep=keep
+            )
         return {"images": images_to_uint8(image).cpu(), "labels": labels.cpu()}
 
-    def redress(self, people: dict, sentences: Sequence[str], *, seed: int = 0, keep: tuple[int, ...] = ()) -> dict:
+    def redress(
+        self, people: dict, sentences: Sequence[str], *, seed: int = 0, keep: tuple[int, ...] = ()
+    ) -> dict:
         """Every person in every sentence: uint8 images (P, S, 3, H, W) and labels (P, S, H, W)."""
         word_ids = self.encode(sentences)
         p, s = people["image"].shape[0], word_ids.shape[0]
-        tiled = {"image": people["image"].repeat_interleave(s, 0), "labels": people["labels"].repeat_interleave(s, 0)}
+        tiled = {
+            "image": people["image"].repeat_interleave(s, 0),
+            "labels": people["labels"].repeat_interleave(s, 0),
+        }
         out = self.generate(tiled, word_ids.repeat(p, 1), seed=seed, keep=keep)
         return {k: v.reshape(p, s, *v.shape[1:]) for k, v in out.items()}

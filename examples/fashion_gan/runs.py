@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import safetensors
 import safetensors.torch
 import torch
 
 from condgan.text import RNNTextEncoder
+from condgan.train import CheckpointError
 from condgan.train.distributed import barrier
 
 from .config import DataConfig, ModelConfig, RunConfig
@@ -31,6 +33,7 @@ __all__ = [
     "load_text_encoder",
     "make_dataset",
     "check_same_config",
+    "read_checkpoint_meta",
     "fixed_test_batch",
     "TEXT_ENCODER_FILE",
 ]
@@ -90,19 +93,43 @@ def check_same_config(saved: dict, cfg: RunConfig, *, path: Path) -> None:
         raise ValueError(f"checkpoint {path} is from another configuration: " + "; ".join(diffs))
 
 
+def read_checkpoint_meta(checkpoint: Path) -> dict:
+    """The ``meta.json`` of a checkpoint folder (its step, config, extra state), without loading any tensor.
+
+    Raises:
+        condgan.train.CheckpointError: the file is missing or not a JSON object (the path is named).
+    """
+    path = Path(checkpoint) / "meta.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise CheckpointError(f"{path}: missing; the checkpoint {checkpoint} is incomplete") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path}: unreadable or corrupt ({err})") from err
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: expected a JSON object, got {type(meta).__name__}")
+    return meta
+
+
 def make_dataset(data: DataConfig, split: str):
     """The dataset of ``data.source`` for ``split`` (``"train"`` or ``"test"``)."""
     if data.source == "synthetic":
         from .data.synthetic import SyntheticMannequins
 
         return SyntheticMannequins(
-            split=split, image_size=data.image_size, num_train=data.num_train, num_test=data.num_test, seed=data.seed
+            split=split,
+            image_size=data.image_size,
+            num_train=data.num_train,
+            num_test=data.num_test,
+            seed=data.seed,
         )
     if data.source == "official":
         from .data.official import OfficialFashionGAN
 
         if not data.root:
-            raise ValueError("data.root: the official source needs the data_release folder (--data-root), got none")
+            raise ValueError(
+                "data.root: the official source needs the data_release folder (--data-root), got none"
+            )
         if data.image_size != 128:
             raise ValueError(f"data.image_size: the official release is 128x128, got {data.image_size}")
         return OfficialFashionGAN(data.root, split=split, cache=data.cache)
@@ -140,9 +167,15 @@ def load_text_encoder(run_dir: Path) -> RNNTextEncoder:
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
         raise FileNotFoundError(f"text encoder not found: {path} (+ .json); train a stage first to create it")
-    meta = json.loads(meta_path.read_text())
-    encoder = RNNTextEncoder(**meta["kwargs"])
-    missing, unexpected = safetensors.torch.load_model(encoder, str(path), strict=True)
+    try:
+        meta = json.loads(meta_path.read_text())
+        encoder = RNNTextEncoder(**meta["kwargs"])
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{meta_path}: not a valid text-encoder description ({err})") from None
+    try:  # safetensors only: a crafted or damaged file is an error naming it, never executed
+        safetensors.torch.load_model(encoder, str(path), strict=True)
+    except (safetensors.SafetensorError, RuntimeError, OSError) as err:
+        raise ValueError(f"{path}: not a valid text-encoder safetensors file ({err})") from None
     encoder.eval().requires_grad_(False)
     return encoder
 
@@ -169,7 +202,9 @@ def ensure_text_encoder(run_dir: Path, cfg: RunConfig, *, dist_is_main: bool = T
         }
         tmp = path.with_suffix(".tmp")
         safetensors.torch.save_model(encoder, str(tmp))
-        path.with_suffix(".json").write_text(json.dumps({"kwargs": kwargs, "source": cfg.text.encoder}, indent=2))
+        path.with_suffix(".json").write_text(
+            json.dumps({"kwargs": kwargs, "source": cfg.text.encoder}, indent=2)
+        )
         tmp.replace(path)
     barrier()
     return load_text_encoder(run_dir)
