@@ -142,10 +142,10 @@ def prepare_cache(
 ) -> Path:
     """Convert ``root/supervision_signals/G2.h5`` into a uint8 cache in ``out_dir`` (once).
 
-    Reads ``G2.h5`` in contiguous batches of ``batch_size`` rows (memory stays bounded by one batch), writes
-    upright uint8 images ``clip(ih + ih_mean, 0, 1) * 255`` and labels into temporary ``.npy`` memory maps,
-    then renames them into place and writes ``meta.json`` last. A complete cache of the same source file is
-    reused unless ``overwrite``.
+    Reads ``G2.h5`` in contiguous batches of ``batch_size`` rows, writes upright uint8 images
+    ``round(255 * clip(ih + ih_mean, 0, 1))`` and labels sequentially into temporary ``.npy`` files (memory
+    stays bounded by one batch), then renames them into place and writes ``meta.json`` last. A complete cache
+    of the same source file is reused unless ``overwrite``.
 
     Args:
         root: the official ``data_release`` folder.
@@ -180,21 +180,24 @@ def prepare_cache(
     tag = f".tmp-{os.getpid()}"
     tmp_images, tmp_labels = out_dir / (_IMAGES + tag), out_dir / (_LABELS + tag)
     try:
-        images = np.lib.format.open_memmap(tmp_images, mode="w+", dtype=np.uint8, shape=(n, 3, s, s))
-        labels = np.lib.format.open_memmap(tmp_labels, mode="w+", dtype=np.uint8, shape=(n, s, s))
-        starts = range(0, n, batch_size)
-        if progress:
-            from tqdm import tqdm
+        # Plain sequential writes (not memory maps, whose written pages would count as resident memory):
+        # memory stays bounded by one batch.
+        with open(tmp_images, "wb") as f_images, open(tmp_labels, "wb") as f_labels:
+            for f, shape in ((f_images, (n, 3, s, s)), (f_labels, (n, s, s))):
+                header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False}
+                np.lib.format.write_array_header_1_0(f, dict(header, shape=shape))
+            starts = range(0, n, batch_size)
+            if progress:
+                from tqdm import tqdm
 
-            starts = tqdm(starts, desc="G2.h5 -> uint8 cache", unit="batch")
-        for start in starts:
-            stop = min(start + batch_size, n)
-            images[start:stop], labels[start:stop] = reader.read(np.arange(start, stop))
-        for arr, tmp in ((images, tmp_images), (labels, tmp_labels)):
-            arr.flush()
-            with open(tmp, "rb+") as f:
+                starts = tqdm(starts, desc="G2.h5 -> uint8 cache", unit="batch")
+            for start in starts:
+                images, labels = reader.read(np.arange(start, min(start + batch_size, n)))
+                f_images.write(np.ascontiguousarray(images).tobytes())
+                f_labels.write(np.ascontiguousarray(labels).tobytes())
+            for f in (f_images, f_labels):
+                f.flush()
                 os.fsync(f.fileno())
-        del images, labels
         meta_path.unlink(missing_ok=True)  # the old cache stops looking complete before its files change
         os.replace(tmp_images, out_dir / _IMAGES)
         os.replace(tmp_labels, out_dir / _LABELS)

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from condgan.text.vocabulary import Vocabulary
@@ -54,6 +55,7 @@ __all__ = [
     "INT_KEYS",
     "validate_sample",
     "validate_batch",
+    "check_indices",
     "collate",
     "uncollate",
 ]
@@ -316,3 +318,29 @@ def validate_batch(batch: Mapping[str, Any], *, image_size: int | None = None) -
     for key in INT_KEYS:
         _check_tensor(f"batch[{key!r}]", batch[key], torch.int64, (b,), "(B,)")
     return b
+
+
+def check_indices(name: str, indices: Any, size: int) -> np.ndarray:
+    """Check dataset positions: a 1-d, non-empty sequence/array/tensor of ints in ``[0, size)``; int64 copy.
+
+    Example:
+        >>> check_indices("indices", [2, 0, 2], 3).tolist()
+        [2, 0, 2]
+    """
+    if isinstance(indices, torch.Tensor):
+        if indices.is_floating_point() or indices.dtype == torch.bool:
+            raise TypeError(f"{name}: expected integer indices, got a tensor of dtype {indices.dtype}")
+        arr = indices.detach().cpu().numpy()
+    else:
+        arr = np.asarray(indices)
+        if arr.dtype == object or (arr.size and arr.dtype.kind not in "iu"):
+            raise TypeError(f"{name}: expected a sequence of ints, got dtype {arr.dtype}")
+    if arr.ndim > 1:
+        raise ValueError(f"{name}: expected a 1-d sequence of indices, got shape {arr.shape}")
+    arr = arr.astype(np.int64).reshape(-1)
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected at least one index, got none")
+    bad = arr[(arr < 0) | (arr >= size)]
+    if bad.size:
+        raise IndexError(f"{name}: expected indices in [0, {size - 1}], got {int(bad[0])}")
+    return arr

@@ -42,6 +42,7 @@ from fashion_gan.data.contract import (
     NUM_LABELS,
     SLEEVE_NAMES,
     UNKNOWN_ATTRIBUTE,
+    check_indices,
     official_vocabulary,
     uncollate,
 )
@@ -539,14 +540,14 @@ class OfficialFashionGAN(torch.utils.data.Dataset):
 
     def read_images(self, indices: Any) -> tuple[np.ndarray, np.ndarray]:
         """uint8 images ``(k, 3, S, S)`` and labels ``(k, S, S)`` of split positions ``indices``."""
-        rows = self.rows[_split_indices(indices, len(self))]
+        rows = self.rows[check_indices("indices", indices, len(self))]
         if self._cache is not None:
             return self._cache.read(rows)
         return self._reader.read(rows)
 
     def get_batch(self, indices: Any) -> dict[str, Any]:
         """Read and collate split positions ``indices`` (any order, repeats allowed) in one pass."""
-        idx = _split_indices(indices, len(self))
+        idx = check_indices("indices", indices, len(self))
         rows = self.rows[idx]
         images, labels = self._cache.read(rows) if self._cache is not None else self._reader.read(rows)
         meta = self.metadata
@@ -581,23 +582,3 @@ class OfficialFashionGAN(torch.utils.data.Dataset):
     def __getitems__(self, indices: list[int]) -> list[dict[str, Any]]:
         """Batched fetch used by ``torch.utils.data.DataLoader``: one sorted read per batch."""
         return uncollate(self.get_batch(indices))
-
-
-def _split_indices(indices: Any, size: int) -> np.ndarray:
-    if isinstance(indices, torch.Tensor):
-        if indices.is_floating_point() or indices.dtype == torch.bool:
-            raise TypeError(f"indices: expected integer indices, got a tensor of dtype {indices.dtype}")
-        arr = indices.detach().cpu().numpy()
-    else:
-        arr = np.asarray(indices)
-        if arr.size and arr.dtype.kind not in "iu":
-            raise TypeError(f"indices: expected a sequence of ints, got dtype {arr.dtype}")
-    if arr.ndim > 1:
-        raise ValueError(f"indices: expected a 1-d sequence of indices, got shape {arr.shape}")
-    arr = arr.astype(np.int64).reshape(-1)
-    if arr.size == 0:
-        raise ValueError("indices: expected at least one index, got none")
-    bad = arr[(arr < 0) | (arr >= size)]
-    if bad.size:
-        raise IndexError(f"indices: expected indices in [0, {size - 1}], got {int(bad[0])}")
-    return arr

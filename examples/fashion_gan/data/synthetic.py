@@ -37,6 +37,7 @@ from fashion_gan.data.contract import (
     SLEEVE_NAMES,
     VOCABULARY_PATH,
     WEARER_ATTRIBUTES,
+    check_indices,
     official_vocabulary,
     uncollate,
 )
@@ -1192,26 +1193,6 @@ def render_mannequins(attrs: dict[str, np.ndarray], image_size: int) -> tuple[np
 # ------------------------------------------------------------------------------------------------------------
 
 
-def _as_indices(name: str, indices: Any, size: int) -> np.ndarray:
-    if isinstance(indices, torch.Tensor):
-        if indices.is_floating_point() or indices.dtype == torch.bool:
-            raise TypeError(f"{name}: expected integer indices, got a tensor of dtype {indices.dtype}")
-        arr = indices.detach().cpu().numpy()
-    else:
-        arr = np.asarray(indices)
-        if arr.dtype == object or (arr.size and arr.dtype.kind not in "iu"):
-            raise TypeError(f"{name}: expected a sequence of ints, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64).reshape(-1) if arr.ndim <= 1 else None
-    if arr is None:
-        raise ValueError(f"{name}: expected a 1-d sequence of indices, got shape {np.shape(indices)}")
-    if arr.size == 0:
-        raise ValueError(f"{name}: expected at least one index, got none")
-    bad = arr[(arr < 0) | (arr >= size)]
-    if bad.size:
-        raise IndexError(f"{name}: expected indices in [0, {size - 1}], got {int(bad[0])}")
-    return arr
-
-
 class SyntheticMannequins(torch.utils.data.Dataset):
     """Procedurally drawn people following the FashionGAN sample contract (lazy, deterministic, fast).
 
@@ -1277,7 +1258,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
 
     def attributes(self, indices: Any) -> dict[str, np.ndarray]:
         """The attributes of ``indices`` (see :func:`sample_attributes`), without drawing."""
-        return sample_attributes(self.seed, self.split, _as_indices("indices", indices, len(self)))
+        return sample_attributes(self.seed, self.split, check_indices("indices", indices, len(self)))
 
     def sentences(self, indices: Any) -> list[str]:
         """The sentences of ``indices``, without drawing."""
@@ -1289,7 +1270,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
 
         Returns the batch layout of :func:`fashion_gan.data.contract.collate`.
         """
-        idx = _as_indices("indices", indices, len(self))
+        idx = check_indices("indices", indices, len(self))
         attrs = sample_attributes(self.seed, self.split, idx)
         b, s = idx.size, self.image_size
         images = np.empty((b, 3, s, s), np.uint8)
