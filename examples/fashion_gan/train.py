@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import secrets
+import shutil
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,7 +93,7 @@ class TrainingStopped(RuntimeError):
 def resume_command(run_dir: str | Path, stage: str, cfg: RunConfig) -> str:
     """The ``fashion-gan train`` command line that resumes ``stage`` of the run in ``run_dir``.
 
-    Example:
+    Examples:
         >>> from fashion_gan.config import preset
         >>> resume_command("runs/x", "render", preset("demo").replace(model={"render": "ih1"}))
         'fashion-gan train --out runs/x --stage render --render ih1 --resume'
@@ -152,7 +156,7 @@ def check_train_config(cfg: RunConfig) -> RunConfig:
 
     Model and data fields are checked by the networks and datasets that use them.
 
-    Example:
+    Examples:
         >>> from fashion_gan.config import preset
         >>> check_train_config(preset("demo").replace(train={"log_every": 0}))
         Traceback (most recent call last):
@@ -167,7 +171,8 @@ def check_train_config(cfg: RunConfig) -> RunConfig:
     for name in ("seed", "threads"):
         _int(t, "train", name, 0)
     _int(cfg.data, "data", "workers", 0)
-    _number(t, "train", "lr", low=0.0, open_low=True)
+    # Adam turns lr into a float32 step size: beyond float32's range its update raises a RuntimeError.
+    _number(t, "train", "lr", low=0.0, high=float(torch.finfo(torch.float32).max) / 100, open_low=True)
     for name in ("seg_weight", "l1_weight"):
         _number(t, "train", name, low=0.0)
     _number(t, "train", "ema_decay", low=0.0, high=1.0)
@@ -368,9 +373,11 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
     start_step, extra = _start_step(
         ckpt_dir, resume, model_dir, modules, optimizers, scalers, cfg, dist.is_main
     )
-    if (
-        start_step and dist.rank
-    ):  # the checkpoint holds rank 0's RNG; other ranks re-derive theirs from the step
+    for opt in (g_opt, d_opt):  # the config wins over the checkpoint's hyper-parameters (e.g. a lower lr)
+        for group in opt.param_groups:
+            group["lr"], group["betas"] = tc.lr, tuple(tc.betas)
+    # The checkpoint holds rank 0's RNG; other ranks re-derive theirs from the step.
+    if start_step and dist.rank:
         seed_everything(tc.seed + 7919 * start_step, dist.rank)
     skipped_steps = int(extra.get("skipped_steps", 0))
     end_step = tc.steps if max_steps is None else min(tc.steps, start_step + max_steps)
@@ -393,9 +400,8 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
     )
     log = None
     if dist.is_main:
-        with _writing(
-            model_dir / "metrics.jsonl", None, hint, None
-        ):  # a fresh start drops a stale log's records too
+        # MetricsLog.resume drops records after start_step: a fresh start also drops a stale log's records.
+        with _writing(model_dir / "metrics.jsonl", None, hint, None):
             log = MetricsLog.resume(model_dir / "metrics.jsonl", start_step)
 
     g_train = wrap_ddp(generator, dist)
@@ -420,14 +426,14 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
                         scalers=scalers,
                         config=cfg.to_dict(),
                         extra_state={"stage": stage, "model": model_dir.name, "skipped_steps": skipped_steps},
-                        keep_last=tc.keep_last,
+                        keep_last=None,  # pruned below, crash-safely
                     )
+                _prune_checkpoints(ckpt_dir, keep=last_saved, keep_last=tc.keep_last)
             except NonFiniteError as err:
                 raise TrainingStopped(
                     f"{err}: the weights of {model_dir.name} are not finite after step {step}, so "
-                    f"no checkpoint was written; the last checkpoint ({last_saved}) is intact. Lower "
-                    f"train.lr, or resume from it with train.on_nonfinite='stop' to find the step where it "
-                    f"diverged: {hint}",
+                    f"no checkpoint was written; {_intact(last_saved)}. Lower train.lr, or resume with "
+                    f"train.on_nonfinite='stop' to find the step where it diverged: {hint}",
                     reason="nonfinite",
                     step=step,
                     checkpoint=last_saved,
@@ -502,8 +508,8 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
             except NonFiniteError as err:
                 # The last checkpoint holds finite weights; never write this state over it.
                 raise TrainingStopped(
-                    f"{err}. Training of {model_dir.name} stopped at step {step + 1}; the last checkpoint "
-                    f"({last_saved}) is intact. Lower train.lr, or set train.on_nonfinite='skip' to skip "
+                    f"{err}. Training of {model_dir.name} stopped at step {step + 1}; "
+                    f"{_intact(last_saved)}. Lower train.lr, or set train.on_nonfinite='skip' to skip "
                     f"such steps: {hint} --set train.on_nonfinite=skip",
                     reason="nonfinite",
                     step=step,
@@ -553,6 +559,26 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
     return model_dir
 
 
+def _prune_checkpoints(ckpt_dir: Path, *, keep: Path, keep_last: int) -> None:
+    """Delete all but the newest ``keep_last`` step folders, never leaving a half-deleted one behind.
+
+    Each folder is first renamed to a hidden ``.old-*`` name (atomic), then removed: a crash in the middle
+    leaves a hidden leftover (removed by the next save_checkpoint), never a damaged ``step-*`` folder.
+    """
+    older = [p for p in reversed(list_checkpoints(ckpt_dir)) if p != keep][keep_last - 1 :]
+    for folder in older:
+        doomed = ckpt_dir / f".old-{folder.name}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            os.replace(folder, doomed)
+            shutil.rmtree(doomed)
+        except OSError as err:  # a full disk does not stop training for want of deleting
+            warnings.warn(f"could not remove old checkpoint {folder}: {err}", stacklevel=2)
+
+
+def _intact(last: Path | None) -> str:
+    return f"the last checkpoint ({last}) is intact" if last is not None else "no checkpoint was written yet"
+
+
 @contextlib.contextmanager
 def _writing(path: Path, last: Path | None, hint: str, step: int | None) -> Iterator[None]:
     """Turn a failed write (disk full, permissions, a file where a folder should be) into TrainingStopped."""
@@ -560,12 +586,9 @@ def _writing(path: Path, last: Path | None, hint: str, step: int | None) -> Iter
         yield
     except (OSError, CheckpointError) as err:
         reason = str(err) if isinstance(err, CheckpointError) else f"{err.strerror or err}"
-        intact = (
-            f"the last checkpoint ({last}) is intact" if last is not None else "no checkpoint was written yet"
-        )
         raise TrainingStopped(
-            f"could not write {path}: {reason}; {intact}. Free some space or fix the folder's permissions, "
-            f"then continue with: {hint}",
+            f"could not write {path}: {reason}; {_intact(last)}. Free some space or fix the folder's "
+            f"permissions, then continue with: {hint}",
             reason="write",
             step=step,
             checkpoint=last,
