@@ -14,7 +14,14 @@ from condgan.layers.label_maps import FASHIONGAN_7_TO_4, one_hot_labels
 from condgan.layers.seg_encoding import color_code_segmentation
 from condgan.layers.spatial_constraint import spatial_constraint
 
-__all__ = ["Conditions", "images_to_float", "images_to_uint8", "appearance_code", "APPEARANCE_DIM", "build_conditions"]
+__all__ = [
+    "Conditions",
+    "images_to_float",
+    "images_to_uint8",
+    "appearance_code",
+    "APPEARANCE_DIM",
+    "build_conditions",
+]
 
 NUM_LABELS = 7
 HAIR, FACE, LEGS, ARMS = 1, 2, 5, 6
@@ -50,7 +57,8 @@ def appearance_code(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         labels: (B, H, W) int64 official ids.
 
     Returns:
-        (B, 7): mean skin RGB (face, arms, legs), mean hair RGB (0 where no hair), and the hair area relative to
+        (B, 7): mean skin RGB (face, arms, legs), mean hair RGB (0 where no hair), and the hair area
+        relative to
         hair + face area mapped to [-1, 1].
     """
     skin = (labels == FACE) | (labels == ARMS) | (labels == LEGS)
@@ -77,7 +85,11 @@ class Conditions:
 
 
 def build_conditions(
-    images_u8: torch.Tensor, labels_u8: torch.Tensor, *, constraint_size: int = 8, constraint_mode: str = "bicubic"
+    images_u8: torch.Tensor,
+    labels_u8: torch.Tensor,
+    *,
+    constraint_size: int = 8,
+    constraint_mode: str = "bicubic",
 ) -> Conditions:
     """Turn a uint8 batch into :class:`Conditions` (on the tensors' device)."""
     images = images_to_float(images_u8)

@@ -132,7 +132,12 @@ class RunConfig:
             if name == "preset":
                 kwargs[name] = value
                 continue
-            section_cls = {"data": DataConfig, "text": TextConfig, "model": ModelConfig, "train": TrainConfig}[name]
+            section_cls = {
+                "data": DataConfig,
+                "text": TextConfig,
+                "model": ModelConfig,
+                "train": TrainConfig,
+            }[name]
             kwargs[name] = _section_from_dict(section_cls, value, name)
         return cls(**kwargs)
 

@@ -3,14 +3,17 @@
 Test person i is redressed with the sentence of test person ``redress_pairs[i]`` (the official
 ``test_set_pair_ind`` protocol). For every trained model of a run:
 
-- **attribute accuracy**: attribute detectors (a timm backbone trained here on REAL training images) classify the
+- **attribute accuracy**: attribute detectors (a timm backbone trained here on REAL training images) classify
+  the
   generated image; the target is the partner sentence's colour, sleeve, category and gender. Their accuracy on
   real test images is reported too: it is the ceiling.
 - **structure**: a small U-Net parser (trained here on real training images) segments the generated image; we
   report the agreement of its merged 8x8 constraint with the input person's (1 = identical) and the IoU of
-  hair + face and of the background. The two-stage models also get the agreement of stage 1's own segmentation.
+  hair + face and of the background. The two-stage models also get the agreement of stage 1's own
+  segmentation.
 - **realism**: Frechet distance and KID between real test images and generated images ON THE DETECTOR'S
-  FEATURES (not FID: the Inception weights are not available offline; see :func:`condgan.metrics.inception_frechet`).
+  FEATURES (not FID: the Inception weights are not available offline; see
+  :func:`condgan.metrics.inception_frechet`).
 - **diversity**: mean pairwise L1 between images of the same person and sentence under different noise.
 """
 
@@ -26,7 +29,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from condgan.layers.blocks import UNetDecoder, UNetEncoder, unet_channels
-from condgan.metrics import AttributeAccuracy, constraint_agreement, frechet_and_kid, pairwise_diversity, region_agreement
+from condgan.metrics import (
+    AttributeAccuracy,
+    constraint_agreement,
+    frechet_and_kid,
+    pairwise_diversity,
+    region_agreement,
+)
 
 from . import runs
 from .conditions import NUM_LABELS, images_to_float
@@ -52,10 +61,17 @@ class SegmentationParser(nn.Module):
 
     def __init__(self, *, image_size: int, base_channels: int = 16, levels: int = 4):
         super().__init__()
-        channels = unet_channels(image_size, base_channels=base_channels, max_channels=base_channels * 8)[:levels]
+        channels = unet_channels(image_size, base_channels=base_channels, max_channels=base_channels * 8)[
+            :levels
+        ]
         self.encoder = UNetEncoder(3, channels=channels)
-        self.decoder = UNetDecoder(in_channels=channels[-1], skip_channels=channels[-2::-1],
-                                   channels=channels[-2::-1], out_channels=NUM_LABELS, num_dropout=0)
+        self.decoder = UNetDecoder(
+            in_channels=channels[-1],
+            skip_channels=channels[-2::-1],
+            channels=channels[-2::-1],
+            out_channels=NUM_LABELS,
+            num_dropout=0,
+        )
         self.kwargs = {"image_size": image_size, "base_channels": base_channels, "levels": levels}
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -63,8 +79,16 @@ class SegmentationParser(nn.Module):
         return self.decoder(feats[-1], feats[-2::-1])
 
 
-def train_parser(dataset, *, steps: int, batch_size: int = 32, lr: float = 2e-3, seed: int = 0, device="cpu",
-                 progress: bool = True) -> SegmentationParser:
+def train_parser(
+    dataset,
+    *,
+    steps: int,
+    batch_size: int = 32,
+    lr: float = 2e-3,
+    seed: int = 0,
+    device="cpu",
+    progress: bool = True,
+) -> SegmentationParser:
     """Fit :class:`SegmentationParser` on real training images with per-pixel cross-entropy."""
     gen = torch.Generator().manual_seed(seed)
     torch_state = torch.random.get_rng_state()
@@ -116,10 +140,11 @@ def _ensure_parser(run_dir: Path, train_set, *, steps, device, progress) -> Segm
 
 def _ensure_detector(run_dir: Path, train_set, *, steps, device, progress):
     folder = run_dir / "detector" / "attributes"
-    if (folder / "config.json").is_file() or any(folder.glob("*.safetensors")):
+    if (folder / "detector.json").is_file():
         return load_detector(folder, device=device)
-    detector = train_detector(train_set, steps=steps, device=device, image_size=train_set.image_size,
-                              progress=progress)
+    detector = train_detector(
+        train_set, steps=steps, device=device, image_size=train_set.image_size, progress=progress
+    )
     save_detector(detector, folder)
     return detector.eval()
 
@@ -153,13 +178,20 @@ def evaluate_run(
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     pairs = test_set.redress_pairs
     with torch.enable_grad():
-        detector = _ensure_detector(run_dir, train_set, steps=detector_steps, device=device, progress=progress)
+        detector = _ensure_detector(
+            run_dir, train_set, steps=detector_steps, device=device, progress=progress
+        )
         parser = _ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
     detector.eval()
     parser.eval()
 
     real = {"model": "Real test images (ceiling)"}
-    real.update({f"acc_{k}": v for k, v in evaluate_detector(detector, _Subset(test_set, n), batch_size=batch_size).items()})
+    real.update(
+        {
+            f"acc_{k}": v
+            for k, v in evaluate_detector(detector, _Subset(test_set, n), batch_size=batch_size).items()
+        }
+    )
     features = detector.feature_extractor().to(device)
     real_feats, real_agree, real_hf, real_bg = [], [], [], []
     batches = [list(range(s, min(s + batch_size, n))) for s in range(0, n, batch_size)]
@@ -172,8 +204,11 @@ def evaluate_run(
         real_hf.append(region_agreement(parsed, labels, (1, 2)))
         real_bg.append(region_agreement(parsed, labels, 0))
     real_feats = torch.cat(real_feats)
-    real.update(structure=torch.cat(real_agree).mean().item(), hair_face_iou=torch.cat(real_hf).mean().item(),
-                background_iou=torch.cat(real_bg).mean().item())
+    real.update(
+        structure=torch.cat(real_agree).mean().item(),
+        hair_face_iou=torch.cat(real_hf).mean().item(),
+        background_iou=torch.cat(real_bg).mean().item(),
+    )
     rows = [real]
     for row_name, model in MODEL_ROWS:
         try:
@@ -187,8 +222,9 @@ def evaluate_run(
             partner = test_set.get_batch(pairs[idx].tolist())
             out = redresser.generate(people, partner["word_ids"], seed=0)
             logits = detector(images_to_float(out["images"]).to(device))
-            acc.update({k: logits[k].cpu() for k in ATTRIBUTES},
-                       {k: torch.as_tensor(partner[k]) for k in ATTRIBUTES})
+            acc.update(
+                {k: logits[k].cpu() for k in ATTRIBUTES}, {k: torch.as_tensor(partner[k]) for k in ATTRIBUTES}
+            )
             fake_feats.append(features(images_to_float(out["images"]).to(device)).cpu())
             parsed = _parse(parser, out["images"], device)
             labels = people["labels"].long()
@@ -202,10 +238,12 @@ def evaluate_run(
         div_idx = list(range(min(diversity_people, n)))
         people = test_set.get_batch(div_idx)
         partner = test_set.get_batch(pairs[div_idx].tolist())
-        samples = torch.stack([
-            images_to_float(redresser.generate(people, partner["word_ids"], seed=s)["images"])
-            for s in range(diversity_seeds)
-        ])
+        samples = torch.stack(
+            [
+                images_to_float(redresser.generate(people, partner["word_ids"], seed=s)["images"])
+                for s in range(diversity_seeds)
+            ]
+        )
         row = {"model": row_name, **{f"acc_{k}": v for k, v in acc.compute().items()}}
         row.update(
             structure=torch.cat(agree).mean().item(),
@@ -217,8 +255,15 @@ def evaluate_run(
             diversity_l1=pairwise_diversity(samples).mean().item(),
         )
         rows.append(row)
-    result = {"run": str(run_dir), "num_test": n, "preset": cfg.preset, "data": cfg.data.source, "rows": rows,
-              "detector_steps": detector_steps, "parser_steps": parser_steps}
+    result = {
+        "run": str(run_dir),
+        "num_test": n,
+        "preset": cfg.preset,
+        "data": cfg.data.source,
+        "rows": rows,
+        "detector_steps": detector_steps,
+        "parser_steps": parser_steps,
+    }
     (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
     (run_dir / "evaluation.md").write_text(format_table(result))
     return result
@@ -274,6 +319,8 @@ def format_table(result: dict) -> str:
                 cells.append(value if fmt is None else fmt.format(value))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Accuracy targets are the attributes of the partner sentence. FD/KID are computed on the attribute "
-                 "detector's features, not Inception features (no FID weights offline).")
+    lines.append(
+        "Accuracy targets are the attributes of the partner sentence. FD/KID are computed on the attribute "
+        "detector's features, not Inception features (no FID weights offline)."
+    )
     return "\n".join(lines) + "\n"

@@ -32,8 +32,17 @@ from . import official_nets
 from .conditions import APPEARANCE_DIM, NUM_LABELS, Conditions
 from .config import RENDER_KINDS, RunConfig
 
-__all__ = ["StageModels", "StepInputs", "ComposedRenderer", "build_stage", "design_code", "code_dim",
-           "stage_inputs", "generate_stage", "render_from_labels"]
+__all__ = [
+    "StageModels",
+    "StepInputs",
+    "ComposedRenderer",
+    "build_stage",
+    "design_code",
+    "code_dim",
+    "stage_inputs",
+    "generate_stage",
+    "render_from_labels",
+]
 
 
 class ComposedRenderer(nn.Module):
@@ -41,7 +50,8 @@ class ComposedRenderer(nn.Module):
 
     ``forward(z, code, seg_code, masks, source=None)``: the wrapped generator maps ``(z, code, seg_code)`` to
     renderings ``(B, K, 3, H, W)``; :class:`condgan.layers.CompositionalMapping` returns
-    ``sum_k masks_k * T_k``; regions in ``keep`` come from ``source`` instead (hair and face of the input person).
+    ``sum_k masks_k * T_k``; regions in ``keep`` come from ``source`` instead (hair and face of
+    the input person).
     """
 
     def __init__(self, generator: nn.Module, *, num_regions: int = NUM_LABELS):
@@ -98,7 +108,8 @@ def build_stage(cfg: RunConfig, stage: str) -> StageModels:
     )
     if stage == "shape":
         return StageModels(
-            "shape", "shape",
+            "shape",
+            "shape",
             official_nets.sr1_generator(**common),
             official_nets.sr1_discriminator(**_d(common)),
         )
@@ -107,7 +118,9 @@ def build_stage(cfg: RunConfig, stage: str) -> StageModels:
             raise ValueError(f"model.render: expected one of {RENDER_KINDS}, got {m.render!r}")
         if m.render == "compositional":
             g = ComposedRenderer(
-                official_nets.render_generator_compositional(**common, num_regions=NUM_LABELS, base="ih1_skip")
+                official_nets.render_generator_compositional(
+                    **common, num_regions=NUM_LABELS, base="ih1_skip"
+                )
             )
             d = official_nets.ih1_skip_discriminator(**_d(common))
         elif m.render == "ih1_skip":
@@ -121,7 +134,8 @@ def build_stage(cfg: RunConfig, stage: str) -> StageModels:
         if m.onestep_constraint not in (4, 7):
             raise ValueError(f"model.onestep_constraint: expected 4 or 7, got {m.onestep_constraint!r}")
         return StageModels(
-            "onestep", f"onestep_8{m.onestep_constraint}",
+            "onestep",
+            f"onestep_8{m.onestep_constraint}",
             official_nets.one_step_generator(**common, constraint_channels=m.onestep_constraint),
             official_nets.one_step_discriminator(**_d(common), constraint_channels=m.onestep_constraint),
             onestep_constraint=m.onestep_constraint,
@@ -143,7 +157,9 @@ def stage_inputs(models: StageModels, cond: Conditions, code: torch.Tensor, z: t
     """The generator inputs and the discriminator's real / mismatched / fake conditions for one step."""
     if models.kind == "shape":
         c = cond.constraint4
-        return StepInputs((z, code, c), (cond.one_hot, c, code), (_roll(cond.one_hot), _roll(c), code), (c, code))
+        return StepInputs(
+            (z, code, c), (cond.one_hot, c, code), (_roll(cond.one_hot), _roll(c), code), (c, code)
+        )
     if models.kind == "render":
         s = cond.seg_code
         g_inputs = (z, code, s, cond.one_hot) if models.render == "compositional" else (z, code, s)

@@ -11,11 +11,26 @@ import torch
 from einops import rearrange
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["DISPLAY_PALETTE", "colorize_labels", "image_grid", "captioned_grid", "save_png", "save_stage_samples"]
+__all__ = [
+    "DISPLAY_PALETTE",
+    "colorize_labels",
+    "image_grid",
+    "captioned_grid",
+    "save_png",
+    "save_stage_samples",
+]
 
 # Display colours of the 7 labels (background, hair, face, upper, lower, legs, arms): distinct at a glance.
 DISPLAY_PALETTE = torch.tensor(
-    [[245, 245, 245], [90, 50, 20], [250, 200, 160], [220, 40, 60], [40, 80, 200], [120, 200, 90], [250, 160, 40]],
+    [
+        [245, 245, 245],
+        [90, 50, 20],
+        [250, 200, 160],
+        [220, 40, 60],
+        [40, 80, 200],
+        [120, 200, 90],
+        [250, 160, 40],
+    ],
     dtype=torch.uint8,
 )
 
@@ -90,8 +105,9 @@ def save_png(image: Image.Image, path: str | Path) -> Path:
 def save_stage_samples(models, generator, text_encoder, fixed: dict, cfg, path: Path, *, device) -> Path:
     """A sample sheet for one model: each row a test person, columns input / condition / outputs.
 
-    Columns: the person, their segmentation, then the model's output for their own sentence and for their redress
-    partner's sentence (segmentations for stage 1, images otherwise). The column titles name the sentences of row 1.
+    Columns: the person, their segmentation, then the model's output for their own sentence and for their
+    redress partner's sentence (segmentations for stage 1, images otherwise). The column titles name the
+    sentences of row 1.
     """
     from .conditions import build_conditions, images_to_uint8
     from .models import design_code, generate_stage
@@ -100,8 +116,10 @@ def save_stage_samples(models, generator, text_encoder, fixed: dict, cfg, path: 
     generator.eval()
     try:
         cond = build_conditions(
-            fixed["image"].to(device), fixed["labels"].to(device),
-            constraint_size=cfg.model.constraint_size, constraint_mode=cfg.model.constraint_mode,
+            fixed["image"].to(device),
+            fixed["labels"].to(device),
+            constraint_size=cfg.model.constraint_size,
+            constraint_mode=cfg.model.constraint_mode,
         )
         gen = torch.Generator(device="cpu").manual_seed(1234)
         z = torch.randn(cond.images.shape[0], cfg.model.z_dim, generator=gen).to(device)
@@ -110,11 +128,20 @@ def save_stage_samples(models, generator, text_encoder, fixed: dict, cfg, path: 
         outs = []
         for code in (own, other):
             out = generate_stage(models, generator, cond, code, z)
-            outs.append(colorize_labels(out.argmax(1)) if models.kind == "shape" else images_to_uint8(out).cpu())
+            outs.append(
+                colorize_labels(out.argmax(1)) if models.kind == "shape" else images_to_uint8(out).cpu()
+            )
         columns = [fixed["image"].cpu(), colorize_labels(fixed["labels"]), *outs]
         cells = rearrange(torch.stack(columns, 1), "b k c h w -> (b k) c h w")
-        titles = ["person", "segmentation", f"own: {fixed['sentence'][0]}", f"redress: {fixed['partner_sentence'][0]}"]
-        sheet = captioned_grid(cells, rows=len(columns[0]), column_titles=titles, scale=2 if cells.shape[-1] <= 64 else 1)
+        titles = [
+            "person",
+            "segmentation",
+            f"own: {fixed['sentence'][0]}",
+            f"redress: {fixed['partner_sentence'][0]}",
+        ]
+        sheet = captioned_grid(
+            cells, rows=len(columns[0]), column_titles=titles, scale=2 if cells.shape[-1] <= 64 else 1
+        )
         return save_png(sheet, path)
     finally:
         generator.train(was_training)
