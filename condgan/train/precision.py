@@ -4,7 +4,8 @@
   CUDA only, with a ``torch.amp.GradScaler``) and :meth:`Precision.backward_step`, which does zero-grad,
   (scaled) backward, the non-finite checks and the optimizer step, fetching the losses and the gradient norm
   with one sync.
-- :func:`make_adam`: Adam with the GAN defaults (lr 2e-4, betas (0.5, 0.999)); fused on CUDA, foreach on CPU.
+- :func:`make_adam`: Adam with the GAN defaults (lr 2e-4, betas (0.5, 0.999)); fused on CUDA, foreach on CPU
+  by default, ``fused=True`` for the fused kernel on the CPU too (about 4x faster than foreach there).
 - :func:`to_channels_last`: NHWC memory format, the biggest measured win for convolutions under bf16 on GPUs.
 """
 
@@ -246,10 +247,15 @@ def make_adam(
     device: str | torch.device,
     eps: float = 1e-8,
     weight_decay: float = 0.0,
+    fused: bool | None = None,
 ) -> torch.optim.Adam:
-    """Adam with the DCGAN/pix2pix defaults, using the fastest implementation for ``device``.
+    """Adam with the DCGAN/pix2pix defaults and a fast implementation for ``device``.
 
-    ``fused=True`` on CUDA (one kernel for all parameters), ``foreach=True`` elsewhere.
+    By default (``fused=None``) the fused kernel on CUDA (one pass over all parameters) and ``foreach``
+    elsewhere. ``fused=True`` asks for the fused kernel on any device torch has one for, the CPU included:
+    there it reads and writes each parameter, gradient and moment once instead of once per elementwise op,
+    and steps FashionGAN's 46M-parameter render G + D about 4x faster than ``foreach`` (0.11 s vs 0.50 s on
+    one core; see ``docs/speed.md``). ``fused=False`` forces ``foreach``.
 
     Args:
         params: Parameters or parameter groups.
@@ -258,14 +264,21 @@ def make_adam(
         device: Where the parameters live.
         eps: Adam's epsilon.
         weight_decay: L2 penalty.
+        fused: ``None`` (fused on CUDA, foreach elsewhere), ``True`` (fused on every device that has the
+            kernel, the CPU included) or ``False`` (foreach).
 
     Returns:
         The optimizer.
+
+    Raises:
+        ValueError: ``fused=True`` for parameters that have no fused Adam kernel.
 
     Examples:
         >>> opt = make_adam(nn.Linear(2, 2).parameters(), device="cpu")
         >>> opt.defaults["betas"], opt.defaults["foreach"]
         ((0.5, 0.999), True)
+        >>> make_adam(nn.Linear(2, 2).parameters(), device="cpu", fused=True).defaults["fused"]
+        True
     """
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"device: expected a str or torch.device, got {type(device).__name__}")
@@ -282,10 +295,32 @@ def make_adam(
         raise ValueError(f"eps, weight_decay: expected >= 0, got eps={eps}, weight_decay={weight_decay}")
     if not (isinstance(betas, (tuple, list)) and len(betas) == 2) or not all(0.0 <= b < 1.0 for b in betas):
         raise ValueError(f"betas: expected two floats in [0, 1), got {betas!r}")
-    fast = {"fused": True} if dev.type == "cuda" else {"foreach": True}
+    if fused is not None and not isinstance(fused, bool):
+        raise TypeError(f"fused: expected None, True or False, got {type(fused).__name__} {fused!r}")
+    use_fused = dev.type == "cuda" if fused is None else fused
+    if use_fused:
+        _check_fused_params(plist)
+    fast = {"fused": True} if use_fused else {"foreach": True}
     return torch.optim.Adam(
         plist, lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps, weight_decay=weight_decay, **fast
     )
+
+
+def _check_fused_params(plist: list[Any]) -> None:
+    """Fail at construction, not at the first step, when the fused kernel cannot take the parameters."""
+    try:
+        from torch.optim.optimizer import _get_fused_kernels_supported_devices
+
+        devices = set(_get_fused_kernels_supported_devices())
+    except ImportError:  # pragma: no cover - older torch: let torch report it at the first step
+        return
+    tensors = [p for item in plist for p in (item["params"] if isinstance(item, dict) else [item])]
+    for i, p in enumerate(tensors):
+        if isinstance(p, torch.Tensor) and (p.device.type not in devices or not p.is_floating_point()):
+            raise ValueError(
+                f"fused: expected floating-point parameters on a device with a fused Adam kernel "
+                f"({sorted(devices)}), got parameter {i} with dtype {p.dtype} on '{p.device}'"
+            )
 
 
 def to_channels_last(*items: nn.Module | torch.Tensor) -> tuple[nn.Module | torch.Tensor, ...]:
