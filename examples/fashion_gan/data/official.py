@@ -102,6 +102,8 @@ def load_mat(path: str | os.PathLike, keys: Sequence[str]) -> dict[str, np.ndarr
         >>> load_mat(path, ["a"])["a"].tolist()
         [[0, 1, 2]]
     """
+    if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"keys: expected a sequence of variable names, got {type(keys).__name__}")
     path = Path(path)
     if not path.is_file():
         raise DatasetFormatError(

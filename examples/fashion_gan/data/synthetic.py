@@ -22,7 +22,7 @@ sample is bit-identical however it is batched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -246,6 +246,30 @@ def _pattern_type(u: np.ndarray | float) -> np.ndarray:
     return np.minimum((np.asarray(u) * _NUM_PATTERNS).astype(np.int64), _NUM_PATTERNS - 1)
 
 
+_ATTR_KEYS = (
+    "u", "gender", "category", "sleeve", "color", "long_hair", "hat", "sunglasses", "skin_tone", "body_width",
+    "body_height",
+)  # fmt: skip
+
+
+def _check_attrs(attrs: Any) -> int:
+    """Check a :func:`sample_attributes` dict (keys, one value per sample); return the number of samples."""
+    if not isinstance(attrs, Mapping):
+        raise TypeError(f"attrs: expected the dict of sample_attributes, got {type(attrs).__name__}")
+    missing = [k for k in _ATTR_KEYS if k not in attrs]
+    if missing:
+        raise ValueError(f"attrs: expected the dict of sample_attributes, missing {missing}")
+    u = np.asarray(attrs["u"])
+    if u.ndim != 2 or u.shape[1] != _NUM_U:
+        raise ValueError(f"attrs['u']: expected shape (B, {_NUM_U}), got {u.shape}")
+    for key in _ATTR_KEYS[1:]:
+        shape = np.shape(attrs[key])
+        if shape != (u.shape[0],):
+            got = shape[0] if len(shape) == 1 else f"shape {shape}"
+            raise ValueError(f"attrs[{key!r}]: expected {u.shape[0]} values (one per sample), got {got}")
+    return u.shape[0]
+
+
 def make_sentence(attrs: dict[str, np.ndarray], j: int) -> str:
     """The official-style sentence of sample ``j`` of a :func:`sample_attributes` result.
 
@@ -256,6 +280,13 @@ def make_sentence(attrs: dict[str, np.ndarray], j: int) -> str:
         >>> make_sentence(sample_attributes(0, "train", [0]), 0)
         'the lady wears a red long-sleeved hoodie.'
     """
+    n = _check_attrs(attrs)
+    if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < n:
+        raise IndexError(f"j: expected an int in [0, {n - 1}], got {j!r}")
+    return _sentence(attrs, int(j))
+
+
+def _sentence(attrs: dict[str, np.ndarray], j: int) -> str:
     u = attrs["u"][j]
     male = bool(attrs["gender"][j])
     subjects, cdf = (_SUBJECTS_M, _SUBJ_CDF_M) if male else (_SUBJECTS_F, _SUBJ_CDF_F)
@@ -309,6 +340,8 @@ def sample_attributes(seed: int, split: str, indices: Sequence[int] | np.ndarray
         >>> a["category"].shape, int(a["color"].max()) < 17
         ((3,), True)
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"seed: expected a non-negative int, got {seed!r}")
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {tuple(SPLITS)}, got {split!r}")
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -661,8 +694,8 @@ def render_mannequins(attrs: dict[str, np.ndarray], image_size: int) -> tuple[np
         ((2, 3, 32, 32), (2, 32, 32), True)
     """
     check_positive_int("image_size", image_size)
+    n = _check_attrs(attrs)
     u = attrs["u"]
-    n = u.shape[0]
     if n == 0:
         return np.zeros((0, 3, image_size, image_size), np.uint8), np.zeros(
             (0, image_size, image_size), np.uint8
@@ -1263,7 +1296,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
     def sentences(self, indices: Any) -> list[str]:
         """The sentences of ``indices``, without drawing."""
         attrs = self.attributes(indices)
-        return [make_sentence(attrs, j) for j in range(len(attrs["gender"]))]
+        return [_sentence(attrs, j) for j in range(len(attrs["gender"]))]
 
     def get_batch(self, indices: Any) -> dict[str, Any]:
         """Draw and collate the samples ``indices`` (any order, repeats allowed): the fast path.
@@ -1282,7 +1315,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         for start in range(0, b, self.chunk):
             rows = order[start : start + self.chunk]
             images[rows], labels[rows] = render_mannequins({k: v[rows] for k, v in attrs.items()}, s)
-        sentences = [make_sentence(attrs, j) for j in range(b)]
+        sentences = [_sentence(attrs, j) for j in range(b)]
         word_ids = torch.zeros(b, MAX_WORDS, dtype=torch.int64)
         lengths = []
         for j, sentence in enumerate(sentences):

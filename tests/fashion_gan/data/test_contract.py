@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 
+import numpy as np
 import pytest
 import torch
 from fashion_gan.data.contract import (
@@ -158,3 +159,16 @@ def test_docstring_examples_run(module):
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testmod(importlib.import_module(module), optionflags=flags, verbose=False)
     assert result.failed == 0
+
+
+def test_check_indices():
+    from fashion_gan.data.contract import check_indices
+
+    assert check_indices("idx", torch.tensor([3, 0]), 4).tolist() == [3, 0]
+    assert check_indices("idx", np.array([1], np.uint8), 4).dtype == np.int64
+    with pytest.raises(IndexError, match=r"idx: expected indices in \[0, 3\], got 4"):
+        check_indices("idx", [4], 4)
+    with pytest.raises(TypeError, match="idx: expected a sequence of ints, got dtype <U1"):
+        check_indices("idx", ["a"], 4)
+    with pytest.raises(TypeError, match="idx: expected integer indices, got a tensor of dtype torch.bool"):
+        check_indices("idx", torch.ones(2, dtype=torch.bool), 4)

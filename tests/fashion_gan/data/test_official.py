@@ -501,3 +501,10 @@ def test_v73_numeric_mat_files(broken):
         load_mat(broken / IND_PATH, ["nope"])
     ds = OfficialFashionGAN(broken, split="test")
     assert np.array_equal(ds.rows, arrays["test_ind"][:, 0] - 1)
+
+
+def test_load_mat_argument_errors(tiny_release):
+    with pytest.raises(TypeError, match="keys: expected a sequence of variable names, got str"):
+        load_mat(tiny_release / IND_PATH, "train_ind")
+    with pytest.raises(DatasetFormatError, match=r"nowhere.mat: file not found; expected a MATLAB file"):
+        load_mat(tiny_release / "nowhere.mat", ["x"])

@@ -345,3 +345,19 @@ def test_render_function_errors():
     assert images.shape == (0, 3, 16, 16) and labels.shape == (0, 16, 16)
     with pytest.raises(ValueError, match=r"split: expected one of \('train', 'test'\), got 'dev'"):
         sample_attributes(0, "dev", [0])
+
+
+def test_attribute_function_errors():
+    with pytest.raises(TypeError, match="seed: expected a non-negative int, got -1"):
+        sample_attributes(-1, "train", [0])
+    attrs = sample_attributes(0, "train", [0, 1])
+    with pytest.raises(IndexError, match=r"j: expected an int in \[0, 1\], got 2"):
+        make_sentence(attrs, 2)
+    with pytest.raises(
+        ValueError, match=r"attrs: expected the dict of sample_attributes, missing \['color'\]"
+    ):
+        render_mannequins({k: v for k, v in attrs.items() if k != "color"}, 16)
+    with pytest.raises(ValueError, match=r"attrs\['gender'\]: expected 2 values \(one per sample\), got 1"):
+        render_mannequins(dict(attrs, gender=attrs["gender"][:1]), 16)
+    with pytest.raises(TypeError, match="attrs: expected the dict of sample_attributes, got list"):
+        make_sentence([1], 0)
