@@ -183,6 +183,8 @@ def _measure_reads(root: str, cache: str | None, batch_size: int, batches: int, 
             rss_after_imports_mb=rss_imports,
             rss_after_open_mb=rss_open,
             peak_rss_mb=_peak_rss_mb(),
+            rss_anon_end_mb=_status_mb("RssAnon"),  # the process's own memory
+            rss_file_end_mb=_status_mb("RssFile"),  # mapped file pages (libraries, the cache's memory maps)
         )
     )
 
@@ -242,11 +244,12 @@ def _print_official(off: dict[str, Any], batch_size: int) -> None:
     print(f"\nofficial layout, {off['num_images']} images: G2.h5 {off['g2_gb']:.1f} GB, "
           f"written in {off['export_seconds']:.0f} s")  # fmt: skip
     print(f"{'random ' + str(batch_size) + '-batches':20} {'samples/s':>10} {'RSS imports MB':>15} "
-          f"{'RSS opened MB':>14} {'peak RSS MB':>12}")  # fmt: skip
+          f"{'RSS opened MB':>14} {'peak RSS MB':>12} {'anon/file at end MB':>20}")  # fmt: skip
     for name in ("stream", "cache", "cache_warm"):
         r = off[name]
         print(f"{name:20} {r['samples_per_s']:>10.0f} {r['rss_after_imports_mb']:>15.0f} "
-              f"{r['rss_after_open_mb']:>14.0f} {r['peak_rss_mb']:>12.0f}")  # fmt: skip
+              f"{r['rss_after_open_mb']:>14.0f} {r['peak_rss_mb']:>12.0f} "
+              f"{r['rss_anon_end_mb']:>10.0f}/{r['rss_file_end_mb']:<9.0f}")  # fmt: skip
     p = off["prepare_cache"]
     print(f"prepare_cache: {p['seconds']:.0f} s, peak RSS {p['peak_rss_mb']:.0f} MB, "
           f"cache {off['cache_gb']:.1f} GB")  # fmt: skip
