@@ -241,6 +241,14 @@ def _any_rank(flag: bool, device: torch.device, world_size: int) -> bool:
     return bool(t.item())
 
 
+def _mean_over_ranks(values: dict[str, float], device: torch.device, world_size: int) -> dict[str, float]:
+    """Average the step's logged numbers over the ranks (each rank's are means over its slice)."""
+    t = torch.tensor(list(values.values()), dtype=torch.float64, device=device)
+    torch_dist.all_reduce(t, op=torch_dist.ReduceOp.SUM)
+    mean = dict(zip(values, (t / world_size).tolist(), strict=True))
+    return {k: round(v) if isinstance(values[k], int) else v for k, v in mean.items()}  # counts stay ints
+
+
 def _device(name: str, dist_device: torch.device) -> torch.device:
     if name == "auto":
         return dist_device
@@ -527,7 +535,10 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
                 bar.set_postfix(
                     d=f"{losses['d_total']:.3f}", g=f"{losses['g_adv']:.3f}", rec=f"{losses['g_rec']:.3f}"
                 )
-            if log is not None and (step % tc.log_every == 0 or step == end_step):
+            log_now = step % tc.log_every == 0 or step == end_step
+            if log_now and dist.world_size > 1:  # every rank takes part; rank 0 logs the mean over ranks
+                losses = _mean_over_ranks(losses, dist.device, dist.world_size)
+            if log is not None and log_now:
                 now = time.perf_counter()
                 record = {"step": step, **losses, "skipped_steps": skipped_steps}
                 record["images_per_s"] = n_last / max(now - t_last, 1e-9)
