@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -66,12 +67,13 @@ def tiny_cfg() -> Callable[..., object]:
 
 
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory, worker_id) -> Path:
+def trained_run(tmp_path_factory) -> Path:
     """The shared tiny run folder (read-only for tests: copy it with ``run_copy`` to write into it)."""
     from fashion_gan import cli
 
     base = tmp_path_factory.getbasetemp()
-    root = base if worker_id == "master" else base.parent  # xdist: the session's folder, shared by workers
+    # Under xdist each worker's basetemp is <session folder>/popen-gwN: share the session folder.
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     run = root / "fashion_gan_tiny_run"
     done = root / "fashion_gan_tiny_run.done"
     with FileLock(str(root / "fashion_gan_tiny_run.lock")):
