@@ -68,9 +68,7 @@ def _read_png(path: Path, mode: str) -> np.ndarray:
         raise FileNotFoundError(f"file not found: {path}")
     try:
         with Image.open(path) as im:
-            if (
-                mode == "L" and im.mode == "P"
-            ):  # a palette label map: its pixel values are the palette indices
+            if mode == "L" and im.mode == "P":  # a palette label map: the pixel values are the indices
                 return np.asarray(im)
             return np.asarray(im.convert(mode))
     except OSError as err:
