@@ -289,8 +289,9 @@ def _start_step(ckpt_dir: Path, resume: bool, model_dir: Path, modules, optimize
         return 0, {}
     newest = int(latest.name.split("-")[1])
     skipped = [f.name for f in folders if int(f.name.split("-")[1]) > newest]
+    # Check the configuration first, so a mismatch names the field rather than listing tensor shapes.
+    runs.check_same_config(runs.read_checkpoint_meta(latest).get("config", {}), cfg, path=latest)
     info = load_checkpoint(latest, modules=modules, optimizers=optimizers, scalers=scalers)
-    runs.check_same_config(info.config, cfg, path=latest)
     if is_main:
         note = f" (skipped damaged {skipped})" if skipped else ""
         print(f"{model_dir.name}: resuming from {latest} (step {info.step}){note}", flush=True)
@@ -471,6 +472,9 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
         prefetch_factor=4 if cfg.data.workers > 0 else None,
         persistent_workers=False,
         worker_init_fn=_ignore_stop_signals if cfg.data.workers > 0 else None,
+        # Its own generator: iterating must not draw from the global RNG, or a resumed run would be one draw
+        # ahead of an uninterrupted one (dropout noise would differ).
+        generator=torch.Generator(),
     )
     fixed = runs.fixed_test_batch(test_set, count=8)
     bar = _progress(progress and dist.is_main, start_step, tc.steps, model_dir.name)

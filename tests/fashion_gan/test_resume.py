@@ -6,13 +6,9 @@ fp32, with ``torch.use_deterministic_algorithms(True)`` and ``data.workers=0``. 
 same: every loss and gradient norm in ``metrics.jsonl`` compared with ``==``, and every tensor of the final
 checkpoint (generator, discriminator, both Adam states, the RNG state) compared with ``torch.equal``.
 
-A known gap in ``train.py`` (reported, not ours to edit): the ``DataLoader`` is built without a ``generator``,
-so creating its iterator draws one number from the GLOBAL torch RNG. A resumed run restores the RNG from the
-checkpoint and then makes that draw again, so its global RNG stream is one draw ahead of an uninterrupted
-run's. Batches and z are step-indexed (``fashion_gan.sampling``) and do not notice; Dropout (the ih1 /
-ih1_skip / compositional stage-2 generators) does, and so does the RNG state of the final checkpoint.
-``private_loader_rng`` gives the loader its own generator, which is the one-line fix; ``test_resume_as_is``
-reports whether ``train.py`` still needs it.
+``train.py`` gives its ``DataLoader`` its own generator: creating the iterator would otherwise draw one number
+from the GLOBAL torch RNG after the checkpoint's RNG state was restored, and a resumed run would be one draw
+ahead (Dropout in the stage-2 generators and the saved RNG state would differ).
 """
 
 from __future__ import annotations
@@ -62,19 +58,6 @@ def deterministic():
     torch.use_deterministic_algorithms(True)
     yield
     torch.use_deterministic_algorithms(previous)
-
-
-@pytest.fixture
-def private_loader_rng(monkeypatch):
-    """Give train.py's DataLoader its own generator, so that iterating it leaves the global RNG alone."""
-
-    class LoaderWithItsOwnRng(train_mod.DataLoader):
-        def __init__(self, *args, **kwargs):
-            if kwargs.get("generator") is None:
-                kwargs["generator"] = torch.Generator()
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "DataLoader", LoaderWithItsOwnRng)
 
 
 @pytest.fixture
@@ -147,7 +130,7 @@ def test_interrupted_run_continues_where_it_stopped(tiny_cfg, new_run, capsys):
     assert (model_dir / "metrics.jsonl").read_text() == before
 
 
-@pytest.mark.usefixtures("deterministic", "private_loader_rng")
+@pytest.mark.usefixtures("deterministic")
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_resumed_run_equals_uninterrupted_run(variant, tiny_cfg, new_run):
     stage, model = VARIANTS[variant]
@@ -159,9 +142,7 @@ def test_resumed_run_equals_uninterrupted_run(variant, tiny_cfg, new_run):
     assert_same_tensors(final_tensors(pieces), final_tensors(whole))
 
 
-@pytest.mark.usefixtures("deterministic")
-def test_resume_as_is(tiny_cfg, new_run, monkeypatch):
-    """Without the workaround: exact when train.py gives its DataLoader a generator, else a known xfail."""
+def test_training_loader_leaves_the_global_rng_alone(tiny_cfg, new_run, monkeypatch):
     got_generator = []
 
     class Recording(train_mod.DataLoader):
@@ -169,19 +150,9 @@ def test_resume_as_is(tiny_cfg, new_run, monkeypatch):
             got_generator.append(kwargs.get("generator") is not None)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(train_mod, "DataLoader", Recording)  # records only; behaves as train.py's loader
-    cfg = tiny_cfg(model={"render": "compositional"}, train={"steps": STEPS, "precision": "fp32"})
-    whole = train_stage(cfg, stage="render", run_dir=new_run("whole"), progress=False)
-    pieces = interrupted_twice(cfg, "render", new_run("pieces"))
-    same = values(pieces) == values(whole)
-    if not same and not any(got_generator):
-        pytest.xfail(
-            "train.py builds its DataLoader without generator=: iter(loader) draws from the global torch RNG "
-            "after the checkpoint's RNG state is restored, so Dropout differs after a resume. Fix: pass "
-            "generator=torch.Generator() to the DataLoader in fashion_gan/train.py."
-        )
-    assert same
-    assert_same_tensors(final_tensors(pieces), final_tensors(whole))
+    monkeypatch.setattr(train_mod, "DataLoader", Recording)
+    train_stage(tiny_cfg(train={"steps": 1}), stage="shape", run_dir=new_run("run"), progress=False)
+    assert got_generator == [True]
 
 
 @pytest.mark.usefixtures("deterministic")
@@ -196,8 +167,7 @@ def test_metrics_log_when_logging_every_other_step(tiny_cfg, new_run):
     resumed = values(pieces)
     assert [r["step"] for r in resumed] == [2, 3, 4, 6]  # increasing: no duplicate, nothing missing
     assert [r for r in resumed if r["step"] != 3] == values(whole)
-    # Weights and optimizer states; not the RNG state, which train.py's loader moves (module docstring).
-    assert_same_tensors(final_tensors(pieces, rng=False), final_tensors(whole, rng=False))
+    assert_same_tensors(final_tensors(pieces), final_tensors(whole))
 
 
 def test_resume_without_a_checkpoint_starts_at_step_0(tiny_cfg, new_run, capsys):
@@ -228,13 +198,6 @@ def test_resume_refuses_another_configuration(tiny_cfg, new_run):
     assert json.loads((run / "config.json").read_text())["model"]["width"] == 0.0625
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CheckpointError,
-    reason="train._start_step loads the checkpoint (strict shape check) before runs.check_same_config, so "
-    "train_stage lists mismatched tensor shapes instead of naming model.width; the CLI checks the config "
-    "first (commands.train_models) and names it",
-)
 def test_train_stage_names_the_width_of_another_checkpoint(tiny_cfg, new_run):
     cfg = tiny_cfg(train={"steps": STEPS})
     run = new_run("run")
