@@ -65,8 +65,14 @@ def loader_rate(
         n += cond.images.shape[0]
     bc.sync(device)
     seconds = time.perf_counter() - t0
-    return {"path": "loader", "batch": batch_size, "workers": workers, "samples_s": n / seconds,
-            "ms_step": seconds / steps * 1e3, "steps": steps}  # fmt: skip
+    return {
+        "path": "loader",
+        "batch": batch_size,
+        "workers": workers,
+        "samples_s": n / seconds,
+        "ms_step": seconds / steps * 1e3,
+        "steps": steps,
+    }
 
 
 def device_cache_rate(cache: DeviceCache, *, batch_size: int, steps: int) -> dict[str, Any]:
@@ -86,8 +92,14 @@ def device_cache_rate(cache: DeviceCache, *, batch_size: int, steps: int) -> dic
     bc.sync(device)
     seconds = time.perf_counter() - t0
     rate = batch_size * steps / seconds
-    return {"path": "device_cache", "batch": batch_size, "workers": 0, "samples_s": rate,
-            "ms_step": seconds / steps * 1e3, "steps": steps}  # fmt: skip
+    return {
+        "path": "device_cache",
+        "batch": batch_size,
+        "workers": 0,
+        "samples_s": rate,
+        "ms_step": seconds / steps * 1e3,
+        "steps": steps,
+    }
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
@@ -103,8 +115,11 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", type=Path, default=None, help="JSON path (default results/input_<device>.json)")
     args = p.parse_args(argv)
 
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))  # fmt: skip
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
     batches = [int(x) for x in args.batch_sizes.split(",") if x.strip()]

@@ -55,6 +55,7 @@ COLUMNS = [
     "ms_iter",
     "gflop_iter",
     "tflop_s",
+    "peak_pct",
     "peak_mb",
     "speedup",
     "vs_official",
@@ -198,6 +199,57 @@ def _error_row(model: str, batch: int, v: bc.Variant, err: BaseException) -> dic
     return {"model": model, "batch": batch, "variant": v.name, "settings": _settings(v), "error": tail[:500]}
 
 
+def _result(
+    rows: list[dict[str, Any]],
+    args: argparse.Namespace,
+    env: dict[str, Any],
+    command: str,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The JSON document: rows with the ratios filled in, the target checks, settings and environment."""
+    base = args.baseline_batch or 4
+    official = {
+        r["model"]: r["img_s"]
+        for r in rows
+        if r["variant"] == "plain" and r["batch"] == base and "img_s" in r
+    }
+    for r in rows:
+        if r["model"] in official and "img_s" in r:
+            r["vs_official"] = r["img_s"] / official[r["model"]]
+        if args.peak_tflops and "tflop_s" in r:
+            r["peak_pct"] = 100.0 * r["tflop_s"] / args.peak_tflops
+    checks = []
+    if args.target:
+        for r in rows:
+            if r["variant"] == "condgan" and "speedup" in r:
+                checks.append(
+                    {
+                        "model": r["model"],
+                        "batch": r["batch"],
+                        "speedup": r["speedup"],
+                        "target": args.target,
+                        "passed": r["speedup"] >= args.target,
+                    }
+                )
+    return {
+        "benchmark": "train",
+        "command": command,
+        "environment": env,
+        "settings": {
+            "device": str(device),
+            "image_size": args.image_size,
+            "width": args.width,
+            "warmup": args.warmup,
+            "iters": args.iters,
+            "timing": "median of interleaved rounds",
+            "official_baseline": f"plain at batch {base}",
+            "peak_tflops": args.peak_tflops or None,
+        },
+        "rows": rows,
+        "target_checks": checks,
+    }
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Parse ``argv``, run the benchmark, write the JSON and return the result."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -219,6 +271,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--target", type=float, default=0.0, help="report whether condgan/plain >= this (e.g. 1.5)"
     )
+    p.add_argument(
+        "--baseline-batch", type=int, default=4, help="also time plain at this batch (official 4; 0: no)"
+    )
+    p.add_argument("--peak-tflops", type=float, default=0.0, help="report achieved TFLOP/s as %% of this")
     p.add_argument("--out", type=Path, default=None, help="JSON path (default results/train_<device>.json)")
     args = p.parse_args(argv)
 
@@ -242,10 +298,19 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     env = bc.environment(device)
     print(f"[bench_train] {env}", flush=True)
 
+    out = args.out or bc.RESULTS / f"train_{device.type}.json"
+    command = "python benchmarks/bench_train.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {}
     for model in models:
-        for b in batches:
-            vs = [v for v in variants if not v.compile or compile_batches is None or b in compile_batches]
+        plan = list(batches)
+        if args.baseline_batch and args.baseline_batch not in plan:
+            plan.insert(0, args.baseline_batch)
+        for b in plan:
+            if b in batches:
+                vs = [v for v in variants if not v.compile or compile_batches is None or b in compile_batches]
+            else:  # only the official-config baseline at this batch
+                vs = [bc.PLAIN]
             rows += measure(
                 model,
                 b,
@@ -258,46 +323,16 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 flops=not args.no_flops,
                 memory=not args.no_memory,
             )
+            result = _result(rows, args, env, command, device)
+            bc.write_json(out, result)  # after every measurement: a run cut short keeps what it measured
             print(
                 bc.format_table([r for r in rows if r["model"] == model and r["batch"] == b], COLUMNS),
                 flush=True,
             )
-    official = {
-        r["model"]: r["img_s"] for r in rows if r["variant"] == "plain" and r["batch"] == 4 and "img_s" in r
-    }
-    for r in rows:
-        if r["model"] in official and "img_s" in r:
-            r["vs_official"] = r["img_s"] / official[r["model"]]
-    checks = []
-    if args.target:
-        for r in rows:
-            if r["variant"] == "condgan" and "speedup" in r:
-                checks.append(
-                    {
-                        "model": r["model"],
-                        "batch": r["batch"],
-                        "speedup": r["speedup"],
-                        "target": args.target,
-                        "passed": r["speedup"] >= args.target,
-                    }
-                )
     env["load_average_after"] = bc.environment(device).get("load_average")
-    result = {
-        "benchmark": "train",
-        "command": "python benchmarks/bench_train.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "environment": env,
-        "settings": {
-            "image_size": args.image_size,
-            "width": args.width,
-            "warmup": args.warmup,
-            "iters": args.iters,
-            "timing": "median of interleaved rounds",
-        },
-        "rows": rows,
-        "target_checks": checks,
-    }
-    out = args.out or bc.RESULTS / f"train_{device.type}.json"
+    result = _result(rows, args, env, command, device)
     bc.write_json(out, result)
+    checks = result["target_checks"]
     print("\n" + bc.format_table(rows, COLUMNS))
     for c in checks:
         verdict = "PASS" if c["passed"] else "FAIL"
