@@ -92,6 +92,7 @@ class Variant:
     single_d_call: bool = True
     adam: str = "fused"
     check_finite: bool = True
+    compile_backend: str = "inductor"
 
 
 PLAIN = Variant("plain", plain=True)
@@ -257,9 +258,11 @@ def build_iteration(
         to_channels_last(g, d)
     g_opt, d_opt = (_adam(variant.adam, m.parameters(), cfg, dev) for m in (g, d))
     precision = make_precision(dev, variant.precision)
-    g_run, d_run = (
-        (torch.compile(g, dynamic=False), torch.compile(d, dynamic=False)) if variant.compile else (g, d)
-    )
+    if variant.compile:
+        g_run = torch.compile(g, dynamic=False, backend=variant.compile_backend)
+        d_run = torch.compile(d, dynamic=False, backend=variant.compile_backend)
+    else:
+        g_run, d_run = g, d
 
     def make_step(gm: torch.nn.Module, dm: torch.nn.Module) -> Callable[[StepInputs, Any], dict[str, float]]:
         def step(inputs: StepInputs, cond: Any) -> dict[str, float]:
