@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,11 @@ from pathlib import Path
 from .config import PRESETS, RENDER_KINDS, RunConfig, preset
 
 __all__ = ["main", "build_parser", "config_from_args"]
+
+# OpenMP threads that spin while they wait make a shared CPU crawl (measured: a demo step took 8-18 s
+# instead of 1.5 s with another busy process on 2 cores); sleeping waiters cost almost nothing when the CPU
+# is free. It must be set before torch starts its thread pool: the CLI imports torch lazily.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 STAGE_CHOICES = ("text", "shape", "render", "onestep", "all")
 
