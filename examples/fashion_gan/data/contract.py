@@ -191,7 +191,8 @@ def validate_sample(sample: Mapping[str, Any], *, image_size: int | None = None)
         image_size: expected ``H == W``; ``None`` accepts any square size.
 
     Raises:
-        TypeError / ValueError naming the offending key, what was expected and what was got.
+        ValueError: a wrong shape or value, naming the offending key, what was expected and what was got.
+        TypeError: a wrong type or dtype, likewise.
 
     Examples:
         >>> from fashion_gan.data.synthetic import SyntheticMannequins

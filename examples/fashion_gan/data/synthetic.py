@@ -1238,7 +1238,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         chunk: how many samples :meth:`get_batch` draws at once (memory/speed trade-off).
 
     Attributes:
-        split, image_size, seed, num_train, num_test.
+        split: ``"train"`` or ``"test"``.
+        image_size: height = width of the samples.
         redress_pairs: int64 ``(N,)`` (test split): person ``i`` is redressed with the sentence of
             ``redress_pairs[i]``; a fixed derangement that mostly pairs different colours or garments.
 
