@@ -154,7 +154,8 @@ def _bool(cfg_section, section: str, name: str) -> None:
 def check_train_config(cfg: RunConfig) -> RunConfig:
     """Check the fields the training loop uses, before any work; errors name the field (``train.lr``).
 
-    Model and data fields are checked by the networks and datasets that use them.
+    Also the text-encoder fields (the encoder is trained at the start of the first stage) and the model's
+    width; the other model and data fields are checked by the networks and datasets that use them.
 
     Examples:
         >>> from fashion_gan.config import preset
@@ -166,10 +167,18 @@ def check_train_config(cfg: RunConfig) -> RunConfig:
     if not isinstance(cfg, RunConfig):
         raise TypeError(f"cfg: expected a fashion_gan.config.RunConfig, got {type(cfg).__name__}")
     t = cfg.train
-    for name in ("steps", "batch_size", "sample_every", "checkpoint_every", "log_every", "keep_last"):
+    for name in ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"):
         _int(t, "train", name, 1)
+    # BatchNorm on the nets' 1x1 code features needs two samples per process in training mode.
+    _int(t, "train", "batch_size", 2)
     for name in ("seed", "threads"):
         _int(t, "train", name, 0)
+    if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
+        raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
+    for name in ("steps", "batch_size", "hidden_size"):
+        _int(cfg.text, "text", name, 1)
+    _number(cfg.text, "text", "lr", low=0.0, open_low=True)
+    _number(cfg.model, "model", "width", low=0.0, open_low=True)
     _int(cfg.data, "data", "workers", 0)
     # Adam turns lr into a float32 step size: beyond float32's range its update raises a RuntimeError.
     _number(t, "train", "lr", low=0.0, high=float(torch.finfo(torch.float32).max) / 100, open_low=True)
@@ -200,6 +209,16 @@ def check_train_config(cfg: RunConfig) -> RunConfig:
             raise ValueError(
                 f"train.device: expected 'auto' or a torch device name, got {t.device!r}"
             ) from err
+        dev = torch.device(t.device)
+        if dev.type == "cuda" and (
+            not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()
+        ):
+            found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            raise ValueError(f"train.device: {t.device!r} is not available here ({found} CUDA devices found)")
+        if dev.type not in ("cpu", "cuda", "mps", "xpu"):
+            raise ValueError(
+                f"train.device: expected 'auto', 'cpu' or an accelerator ('cuda:0' ...), got {t.device!r}"
+            )
     _int(cfg.model, "model", "z_dim", 1)
     return cfg
 
