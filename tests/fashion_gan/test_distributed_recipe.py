@@ -126,7 +126,7 @@ def test_batches_depend_only_on_the_step_not_on_the_resume_point():
 
 def test_large_datasets_are_sampled_uniformly():
     # Above 65,536 items the draw avoids an O(N) permutation; it must stay uniform (a sorted de-duplication
-    # of over-drawn indices would keep the smallest ones: mean ~ N/3 instead of N/2).
+    # of over-drawn indices would keep the smallest ones: mean ~ N/4 instead of N/2).
     n, draws = 200_000, []
     for step in range(300):
         idx = step_indices(step, num_items=n, global_batch=64, seed=0)
