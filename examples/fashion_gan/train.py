@@ -360,7 +360,8 @@ def train_stage(
         raise TypeError(f"run_dir: expected a str or Path, got {type(run_dir).__name__}")
     run_dir = Path(run_dir)
     tc = cfg.train
-    dist = init_distributed()
+    # train.device=cpu on a machine with GPUs: gloo and CPU tensors (NCCL needs CUDA ones).
+    dist = init_distributed(device="cpu" if tc.device == "cpu" else None)
     device = _device(tc.device, dist.device)
     if tc.threads and device.type == "cpu":
         torch.set_num_threads(tc.threads)
