@@ -147,7 +147,8 @@ class Statistics(nn.Module):
     """A feature extractor that accepts any (N, ...) tensor: the metric's own checks are what is tested."""
 
     def forward(self, x):
-        x = x.flatten(1).float()
+        x = x.flatten(1)
+        x = (x.real if x.is_complex() else x).float()
         return torch.stack(
             [x.mean(1), x.std(1), x.amax(1), x.amin(1), x.abs().mean(1), (x * x).mean(1)], dim=1
         )
