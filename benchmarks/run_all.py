@@ -129,7 +129,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str], float, Path]]:
             argv += ["--no-grid"]  # the grid is a CPU measurement
         parts.append(("generate", [str(HERE / "bench_generate.py"), *argv], args.part_timeout, path))
     if "data" in args.parts:
-        path = out / "data.json"
+        path = out / f"data_{dev}.json"  # not bench_data's default data.json: never touch its results
         if args.tiny:
             argv = ["--skip-official", "--batch-size", "4", "--batches", "1", "--items", "2"]
         else:
@@ -303,6 +303,22 @@ def summarize(results: dict[str, dict[str, Any] | None]) -> tuple[dict[str, Any]
     return summary, "\n".join(lines)
 
 
+def merge_compile_files(results: dict[str, Any], paths: dict[str, Path], merged: Path) -> None:
+    """Merge the per-model compile JSONs into ``merged`` and delete them (fewer files to carry back)."""
+    keys = [k for k in paths if k.startswith("train_compile_")]
+    if not keys:
+        return
+    doc = {
+        "benchmark": "train_compile",
+        "models": {k.removeprefix("train_compile_"): results.get(k) for k in keys},
+        "rows": [r for k in keys if results.get(k) for r in results[k].get("rows", [])],
+    }
+    merged.write_text(json.dumps(doc, indent=2) + "\n")
+    for k in keys:
+        paths[k].unlink(missing_ok=True)
+        paths[k] = merged
+
+
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Parse ``argv``, run the parts, write ``summary_<device>.json``, print the summary last."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -353,6 +369,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         key = "train_compile_" + name.split(":", 1)[1] if name.startswith("compile:") else name
         paths[key] = path
     results = {key: _load(path) for key, path in paths.items()}
+    merge_compile_files(results, paths, args.out_dir / f"train_{args.device}_compile.json")
     summary, text = summarize(results)
     doc = {
         "device": args.device,

@@ -10,8 +10,9 @@
 #   generate  each generator and the two-stage chain: batch-1 latency and batch-256 images/s (fp32 / bf16+NHWC)
 #   data      bench_data.py (synthetic samples/s, DataLoader workers)
 #   input     DataLoader vs the on-GPU uint8 DeviceCache, to the conditions on the GPU, batch 64 and 256
-# then prints a short table LAST and writes JSON (train_cuda*.json, generate_cuda.json, data.json,
-# input_cuda.json, summary_cuda.json) and the log into $BENCH_OUT (default benchmarks/results).
+# then prints a short table LAST and writes JSON (train_cuda.json, train_cuda_compile.json, generate_cuda.json,
+# data_cuda.json, input_cuda.json, summary_cuda.json: 6 files) and log_cuda.txt into $BENCH_OUT (default
+# benchmarks/results).
 #
 # Needs: python3 with torch (2.11 was the target), einops, h5py, safetensors, scipy, numpy, pillow, and the
 # wheels in .whl/ (kornia + kornia_rs for the machine's Python; see benchmarks/README.md), installed here with

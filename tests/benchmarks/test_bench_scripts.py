@@ -299,6 +299,22 @@ def test_run_all_summary():
     assert "FAILED: boom" in text and "redress grid on the CPU: 64 images" in text and "1.50 s" in text
 
 
+def test_merge_compile_files(bench, tmp_path):
+    run_all = bench("run_all")
+    paths, results = {}, {}
+    for model in ("shape", "render_ih1_skip"):
+        path = tmp_path / f"train_cuda_compile_{model}.json"
+        doc = {"rows": [{"model": model, "batch": 256, "variant": "condgan_compile", "img_s": 1.0}]}
+        path.write_text(json.dumps(doc))
+        paths[f"train_compile_{model}"], results[f"train_compile_{model}"] = path, doc
+    paths["train"] = tmp_path / "train_cuda.json"
+    run_all.merge_compile_files(results, paths, tmp_path / "train_cuda_compile.json")
+    merged = json.loads((tmp_path / "train_cuda_compile.json").read_text())
+    assert [r["model"] for r in merged["rows"]] == ["shape", "render_ih1_skip"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train_cuda_compile.json"]
+    assert paths["train_compile_shape"] == tmp_path / "train_cuda_compile.json"
+
+
 def test_run_part_reports_exit_codes_and_timeouts(bench, tmp_path):
     run_all = bench("run_all")
     ok = tmp_path / "ok.py"
