@@ -111,7 +111,7 @@ def config_from_args(args: argparse.Namespace, *, run_dir: Path | None = None) -
     unknown = sorted(set(updates) - {"data", "text", "model", "train"})
     if unknown:
         raise ValueError(f"--set: unknown sections {unknown}; expected data, text, model or train")
-    return cfg.replace(**updates) if updates else cfg
+    return (cfg.replace(**updates) if updates else cfg).validate()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from condgan.train import latest_checkpoint
 
 from . import runs
 from .cli import config_from_args
-from .config import RunConfig
+from .config import RunConfig, resolve_device
 from .train import train_stage
 from .visualize import captioned_grid, colorize_labels, save_png
 
@@ -53,11 +54,18 @@ DEMO_SENTENCES = (
 
 
 def train_models(cfg: RunConfig, run_dir: Path, *, stage: str, resume: bool, progress: bool = True) -> None:
-    """Train one stage, or (``stage="all"``) every model of the evaluation table, skipping finished ones."""
-    runs.prepare_run_dir(run_dir, cfg)
+    """Train one stage, or (``stage="all"``) every model of the evaluation table, skipping finished ones.
+
+    Under torchrun only rank 0 writes the run folder's config and text encoder (``train_stage`` makes the
+    other ranks wait for them).
+    """
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    if main_rank:
+        runs.prepare_run_dir(run_dir, cfg)
     if stage == "text":
-        runs.ensure_text_encoder(run_dir, cfg)
-        print(f"text encoder: {run_dir / runs.TEXT_ENCODER_FILE}")
+        if main_rank:
+            runs.ensure_text_encoder(run_dir, cfg)
+            print(f"text encoder: {run_dir / runs.TEXT_ENCODER_FILE}")
         return
     todo = EVALUATION_MODELS if stage == "all" else ((stage, {}),)
     for kind, overrides in todo:
@@ -134,7 +142,7 @@ def generate(args) -> int:
         raise ValueError(
             f"--keep-identity: only the compositional model keeps regions, got --model {args.model}"
         )
-    redresser = Redresser(args.run, render=args.model, device=args.device)
+    redresser = Redresser(args.run, render=args.model, device=resolve_device(args.device, what="--device"))
     people, partner_sentences, indices = _people(args, cfg)
     sentences = args.sentence or partner_sentences
     if not sentences:
@@ -182,7 +190,7 @@ def evaluate(args) -> int:
         num_test=args.num_test,
         detector_steps=args.detector_steps,
         parser_steps=args.parser_steps,
-        device=args.device,
+        device=resolve_device(args.device, what="--device"),
         progress=not args.no_progress,
     )
     print(format_table(result))

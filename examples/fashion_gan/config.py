@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "preset",
     "RENDER_KINDS",
     "STAGES",
+    "resolve_device",
 ]
 
 RENDER_KINDS = ("compositional", "ih1_skip", "ih1")
@@ -166,6 +168,147 @@ class RunConfig:
                 raise ValueError(f"config.{name}: unknown fields {bad}; expected some of {sorted(valid)}")
             out = dataclasses.replace(out, **{name: dataclasses.replace(current, **updates)})
         return out
+
+    def validate(self) -> RunConfig:
+        """Check every field before any work; errors name the field (``train.lr``) and what was expected.
+
+        Examples:
+            >>> preset("demo").replace(train={"log_every": 0}).validate()
+            Traceback (most recent call last):
+            ...
+            ValueError: train.log_every: expected an int >= 1, got 0
+        """
+        from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES
+        from condgan.losses import ADVERSARIAL_KINDS
+
+        d, x, m, t = self.data, self.text, self.model, self.train
+        _choice(d, "data", "source", ("synthetic", "official"))
+        _int(d, "data", "image_size", 32)
+        if d.image_size > 256 or d.image_size & (d.image_size - 1):
+            raise ValueError(f"data.image_size: expected a power of two in [32, 256], got {d.image_size}")
+        for name in ("num_train", "num_test"):
+            _int(d, "data", name, 1)
+        for name in ("seed", "workers"):
+            _int(d, "data", name, 0)
+        for name in ("root", "cache"):
+            if getattr(d, name) is not None and not isinstance(getattr(d, name), str):
+                raise TypeError(f"data.{name}: expected a path string or None, got {getattr(d, name)!r}")
+        if not isinstance(x.encoder, str) or not x.encoder:
+            raise TypeError(f"text.encoder: expected 'train' or a path string, got {x.encoder!r}")
+        for name in ("steps", "batch_size", "hidden_size"):
+            _int(x, "text", name, 1)
+        _number(x, "text", "lr", low=0.0, open_low=True)
+        _number(m, "model", "width", low=0.0, open_low=True)
+        for name in ("z_dim", "code_reduced"):
+            _int(m, "model", name, 1)
+        if m.constraint_size != 8:
+            raise ValueError(
+                f"model.constraint_size: the FashionGAN networks fuse the constraint at 8x8, got "
+                f"{m.constraint_size!r}"
+            )
+        _choice(m, "model", "constraint_mode", tuple(SPATIAL_CONSTRAINT_MODES))
+        _choice(m, "model", "render", RENDER_KINDS)
+        _choice(m, "model", "onestep_constraint", (4, 7))
+        _bool(m, "model", "wearer")
+        keep = m.keep_regions
+        if not isinstance(keep, (tuple, list)) or not all(
+            isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep
+        ):
+            raise ValueError(f"model.keep_regions: expected label ids in 0..6, got {keep!r}")
+        for name in ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"):
+            _int(t, "train", name, 1)
+        _int(t, "train", "batch_size", 2)  # BatchNorm on the 1x1 code features needs two samples per process
+        for name in ("seed", "threads"):
+            _int(t, "train", name, 0)
+        if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
+            raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
+        # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
+        _number(t, "train", "lr", low=0.0, high=3.4e36, open_low=True)
+        for name in ("seg_weight", "l1_weight"):
+            _number(t, "train", name, low=0.0)
+        _number(t, "train", "ema_decay", low=0.0, high=1.0)
+        for name, count in (("betas", 2), ("d_weights", 3)):
+            value = getattr(t, name)
+            ok = isinstance(value, (tuple, list)) and len(value) == count
+            ok = ok and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+            )
+            ok = ok and (all(0 <= v < 1 for v in value) if name == "betas" else all(v >= 0 for v in value))
+            if not ok:
+                what = (
+                    "two numbers in [0, 1)"
+                    if name == "betas"
+                    else "three numbers >= 0 (real, mismatch, fake)"
+                )
+                raise ValueError(f"train.{name}: expected {what}, got {value!r}")
+        _choice(t, "train", "loss", tuple(ADVERSARIAL_KINDS))
+        _choice(t, "train", "precision", ("fp32", "bf16", "fp16"))
+        _choice(t, "train", "on_nonfinite", ("stop", "skip"))
+        for name in ("channels_last", "compile", "single_d_call"):
+            _bool(t, "train", name)
+        if t.device != "auto":
+            resolve_device(t.device, what="train.device")
+        return self
+
+
+_EXPECTED_SEQUENCES = {
+    "betas": "two numbers in [0, 1)",
+    "d_weights": "three numbers >= 0 (real, mismatch, fake)",
+}
+
+
+def _int(section, where: str, name: str, low: int) -> None:
+    value = getattr(section, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{where}.{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{where}.{name}: expected an int >= {low}, got {value}")
+
+
+def _number(section, where: str, name: str, *, low: float, high: float | None = None, open_low=False) -> None:
+    value = getattr(section, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where}.{name}: expected a number, got {type(value).__name__} {value!r}")
+    bad = not math.isfinite(value) or (value <= low if open_low else value < low)
+    if bad or (high is not None and value >= high):
+        left, right = "(" if open_low else "[", f"{high})" if high is not None else "inf)"
+        raise ValueError(f"{where}.{name}: expected a finite number in {left}{low}, {right}, got {value!r}")
+
+
+def _choice(section, where: str, name: str, choices: tuple) -> None:
+    value = getattr(section, name)
+    if value not in choices:
+        raise ValueError(f"{where}.{name}: expected one of {list(choices)}, got {value!r}")
+
+
+def _bool(section, where: str, name: str) -> None:
+    value = getattr(section, name)
+    if not isinstance(value, bool):
+        raise TypeError(f"{where}.{name}: expected True or False, got {type(value).__name__} {value!r}")
+
+
+def resolve_device(name: object, *, what: str = "device"):
+    """``name`` as a ``torch.device`` that exists here ('auto' -> CUDA when available, else CPU).
+
+    Raises a ``ValueError`` naming ``what`` for a malformed name or a device this machine does not have.
+    """
+    import torch
+
+    if not isinstance(name, str):
+        raise TypeError(f"{what}: expected a str ('auto', 'cpu', 'cuda:0' ...), got {name!r}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"{what}: expected 'auto', 'cpu' or 'cuda[:N]', got {name!r}") from None
+    if dev.type == "cuda":
+        found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= found:
+            raise ValueError(f"{what}: {name!r} is not available here ({found} CUDA devices found)")
+    elif dev.type != "cpu":
+        raise ValueError(f"{what}: expected 'auto', 'cpu' or 'cuda[:N]', got {name!r}")
+    return dev
 
 
 def _section_from_dict(section_cls, value: Any, name: str):

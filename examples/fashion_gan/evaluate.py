@@ -171,8 +171,12 @@ def evaluate_run(
     run_dir = Path(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
     demo = cfg.preset == "demo"
-    detector_steps = detector_steps or (400 if demo else 4000)
-    parser_steps = parser_steps or (300 if demo else 3000)
+    detector_steps = (400 if demo else 4000) if detector_steps is None else detector_steps
+    parser_steps = (300 if demo else 3000) if parser_steps is None else parser_steps
+    counts = {"detector_steps": detector_steps, "parser_steps": parser_steps, "num_test": num_test}
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
     train_set = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
     n = len(test_set) if num_test is None else min(num_test, len(test_set))

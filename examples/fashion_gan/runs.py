@@ -53,20 +53,41 @@ def model_dir_name(stage: str, model: ModelConfig) -> str:
     raise ValueError(f"stage: expected 'shape', 'render' or 'onestep', got {stage!r}")
 
 
+# Fields that change how a run executes, not what it computes: they may differ between a run and its resume.
+RUNTIME_FIELDS = frozenset({"data.workers", "data.cache"})
+
+
+def config_differences(
+    saved: dict, cfg: RunConfig, sections: tuple[str, ...], *, saved_name: str = "checkpoint"
+) -> list[str]:
+    """``section.field: checkpoint X, requested Y`` for each differing field (runtime-only fields aside)."""
+    current = cfg.to_dict()
+    diffs = []
+    for section in sections:
+        old, new = saved.get(section, {}), current[section]
+        for key in sorted(set(old) | set(new)):
+            o, n = old.get(key), new.get(key)
+            o, n = (tuple(o) if isinstance(o, list) else o), (tuple(n) if isinstance(n, list) else n)
+            if o != n and f"{section}.{key}" not in RUNTIME_FIELDS:
+                diffs.append(f"{section}.{key}: {saved_name} {o!r}, requested {n!r}")
+    return diffs
+
+
 def prepare_run_dir(run_dir: Path, cfg: RunConfig) -> None:
-    """Create the run folder and write ``config.json``; an existing one must hold a compatible config."""
+    """Create the run folder and write ``config.json``; an existing one must hold a compatible config.
+
+    Stage-specific fields (render kind, steps) may differ between the models of one run; the data and the text
+    encoder may not, or the models would not fit together. Call it on the main process only.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "config.json"
     if path.exists():
-        saved = RunConfig.load(path)
-        # Stage-specific fields (render kind, steps) may differ between the models of one run; the data,
-        # the text encoder and the shared sizes may not, or the models would not fit together.
-        for section in ("data", "text"):
-            if getattr(saved, section) != getattr(cfg, section):
-                raise ValueError(
-                    f"{path}: this run was made with a different '{section}' configuration "
-                    f"({getattr(saved, section)}) than requested ({getattr(cfg, section)}); use another --out"
-                )
+        diffs = config_differences(RunConfig.load(path).to_dict(), cfg, ("data", "text"), saved_name="run")
+        if diffs:
+            raise ValueError(
+                f"{path}: this run was made with a different configuration ({'; '.join(diffs)}); "
+                "use another --out"
+            )
         return
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(cfg.to_json())
@@ -75,20 +96,7 @@ def prepare_run_dir(run_dir: Path, cfg: RunConfig) -> None:
 
 def check_same_config(saved: dict, cfg: RunConfig, *, path: Path) -> None:
     """Refuse to resume a checkpoint written with another model/data configuration (names the fields)."""
-    if not saved:
-        return
-    current = cfg.to_dict()
-    diffs = []
-    for section in ("data", "text", "model"):
-        old, new = saved.get(section, {}), current[section]
-        for key in sorted(set(old) | set(new)):
-            o, n = old.get(key), new.get(key)
-            if isinstance(o, list):
-                o = tuple(o)
-            if isinstance(n, list):
-                n = tuple(n)
-            if o != n:
-                diffs.append(f"{section}.{key}: checkpoint {o!r}, requested {n!r}")
+    diffs = config_differences(saved, cfg, ("data", "text", "model")) if saved else []
     if diffs:
         raise ValueError(f"checkpoint {path} is from another configuration: " + "; ".join(diffs))
 

@@ -21,7 +21,6 @@ at the same step.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import secrets
 import shutil
@@ -37,7 +36,7 @@ import torch
 import torch.distributed as torch_dist
 from torch.utils.data import DataLoader
 
-from condgan.losses import ADVERSARIAL_KINDS, l1_reconstruction, segmentation_cross_entropy
+from condgan.losses import l1_reconstruction, segmentation_cross_entropy
 from condgan.train import (
     CheckpointError,
     GracefulExit,
@@ -108,54 +107,8 @@ def resume_command(run_dir: str | Path, stage: str, cfg: RunConfig) -> str:
     return f"fashion-gan train --out {run_dir} --stage {stage}{extra} --resume"
 
 
-def _field(section: str, name: str) -> str:
-    return f"{section}.{name}"
-
-
-def _int(cfg_section, section: str, name: str, low: int) -> None:
-    value = getattr(cfg_section, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{_field(section, name)}: expected an int >= {low}, got {type(value).__name__} {value!r}"
-        )
-    if value < low:
-        raise ValueError(f"{_field(section, name)}: expected an int >= {low}, got {value}")
-
-
-def _number(
-    cfg_section, section: str, name: str, *, low: float, high: float | None = None, open_low=False
-) -> None:
-    value = getattr(cfg_section, name)
-    where = _field(section, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
-    bad = not math.isfinite(value) or (value <= low if open_low else value < low)
-    bad = bad or (high is not None and value >= high)
-    if bad:
-        left = "(" if open_low else "["
-        right = f"{high})" if high is not None else "inf)"
-        raise ValueError(f"{where}: expected a finite number in {left}{low}, {right}, got {value!r}")
-
-
-def _choice(cfg_section, section: str, name: str, choices: tuple) -> None:
-    value = getattr(cfg_section, name)
-    if value not in choices:
-        raise ValueError(f"{_field(section, name)}: expected one of {list(choices)}, got {value!r}")
-
-
-def _bool(cfg_section, section: str, name: str) -> None:
-    value = getattr(cfg_section, name)
-    if not isinstance(value, bool):
-        raise TypeError(
-            f"{_field(section, name)}: expected True or False, got {type(value).__name__} {value!r}"
-        )
-
-
 def check_train_config(cfg: RunConfig) -> RunConfig:
-    """Check the fields the training loop uses, before any work; errors name the field (``train.lr``).
-
-    Also the text-encoder fields (the encoder is trained at the start of the first stage) and the model's
-    width; the other model and data fields are checked by the networks and datasets that use them.
+    """Check the whole configuration before any work (:meth:`RunConfig.validate`); errors name the field.
 
     Examples:
         >>> from fashion_gan.config import preset
@@ -166,61 +119,7 @@ def check_train_config(cfg: RunConfig) -> RunConfig:
     """
     if not isinstance(cfg, RunConfig):
         raise TypeError(f"cfg: expected a fashion_gan.config.RunConfig, got {type(cfg).__name__}")
-    t = cfg.train
-    for name in ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"):
-        _int(t, "train", name, 1)
-    # BatchNorm on the nets' 1x1 code features needs two samples per process in training mode.
-    _int(t, "train", "batch_size", 2)
-    for name in ("seed", "threads"):
-        _int(t, "train", name, 0)
-    if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
-        raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
-    for name in ("steps", "batch_size", "hidden_size"):
-        _int(cfg.text, "text", name, 1)
-    _number(cfg.text, "text", "lr", low=0.0, open_low=True)
-    _number(cfg.model, "model", "width", low=0.0, open_low=True)
-    _int(cfg.data, "data", "workers", 0)
-    # Adam turns lr into a float32 step size: beyond float32's range its update raises a RuntimeError.
-    _number(t, "train", "lr", low=0.0, high=float(torch.finfo(torch.float32).max) / 100, open_low=True)
-    for name in ("seg_weight", "l1_weight"):
-        _number(t, "train", name, low=0.0)
-    _number(t, "train", "ema_decay", low=0.0, high=1.0)
-    for name, count in (("betas", 2), ("d_weights", 3)):
-        value = getattr(t, name)
-        ok = isinstance(value, (tuple, list)) and len(value) == count
-        ok = ok and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
-        )
-        ok = ok and all(0 <= v < 1 for v in value) if name == "betas" else ok and all(v >= 0 for v in value)
-        if not ok:
-            what = "two numbers in [0, 1)" if name == "betas" else "three numbers >= 0 (real, mismatch, fake)"
-            raise ValueError(f"train.{name}: expected {what}, got {value!r}")
-    _choice(t, "train", "loss", tuple(ADVERSARIAL_KINDS))
-    _choice(t, "train", "precision", ("fp32", "bf16", "fp16"))
-    _choice(t, "train", "on_nonfinite", ("stop", "skip"))
-    for name in ("channels_last", "compile", "single_d_call"):
-        _bool(t, "train", name)
-    if not isinstance(t.device, str):
-        raise TypeError(f"train.device: expected a str ('auto', 'cpu', 'cuda:0' ...), got {t.device!r}")
-    if t.device != "auto":
-        try:
-            torch.device(t.device)
-        except RuntimeError as err:
-            raise ValueError(
-                f"train.device: expected 'auto' or a torch device name, got {t.device!r}"
-            ) from err
-        dev = torch.device(t.device)
-        if dev.type == "cuda" and (
-            not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()
-        ):
-            found = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            raise ValueError(f"train.device: {t.device!r} is not available here ({found} CUDA devices found)")
-        if dev.type not in ("cpu", "cuda", "mps", "xpu"):
-            raise ValueError(
-                f"train.device: expected 'auto', 'cpu' or an accelerator ('cuda:0' ...), got {t.device!r}"
-            )
-    _int(cfg.model, "model", "z_dim", 1)
-    return cfg
+    return cfg.validate()
 
 
 class _NoSignals:
