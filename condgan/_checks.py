@@ -1,12 +1,13 @@
 """Input validation shared by condgan's public functions.
 
-Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument, what was expected and what
-was got, so that a wrong input never turns into an obscure error deep inside torch. The checks here are cheap
-(shape, dtype, rank); whole-tensor scans (label range, NaN) are done only where the caller asks for them.
+Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument, what was expected and
+what was got, so that a wrong input never turns into an obscure error deep inside torch. The checks here are
+cheap (shape, dtype, rank); whole-tensor scans (label range, NaN) run only where the caller asks for them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -20,6 +21,9 @@ __all__ = [
     "check_channels",
     "check_label_range",
     "check_positive_int",
+    "check_bool",
+    "check_nonneg_float",
+    "check_dtype_like",
 ]
 
 
@@ -31,7 +35,7 @@ def check_tensor(name: str, value: object) -> torch.Tensor:
 
 
 def check_rank(name: str, value: torch.Tensor, ranks: int | Sequence[int], layout: str) -> torch.Tensor:
-    """Check ``value.ndim`` is one of ``ranks``; ``layout`` (e.g. ``"(B, K, H, W)"``) goes into the message."""
+    """Check ``value.ndim`` is one of ``ranks``; ``layout`` (e.g. ``"(B, K, H, W)"``) goes in the message."""
     check_tensor(name, value)
     allowed = (ranks,) if isinstance(ranks, int) else tuple(ranks)
     if value.ndim not in allowed:
@@ -68,7 +72,8 @@ def check_channels(name: str, value: torch.Tensor, expected: int, dim: int = 1) 
     """Check ``value.shape[dim] == expected``."""
     if value.shape[dim] != expected:
         raise ValueError(
-            f"{name}: expected {expected} channels in dim {dim}, got {value.shape[dim]} (shape {tuple(value.shape)})"
+            f"{name}: expected {expected} channels in dim {dim}, got {value.shape[dim]} "
+            f"(shape {tuple(value.shape)})"
         )
     return value
 
@@ -97,3 +102,74 @@ def check_positive_int(name: str, value: object) -> int:
     if value <= 0:
         raise ValueError(f"{name}: expected a positive int, got {value}")
     return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Check ``value`` is a ``bool`` (a tensor, an int or a string is refused, never truth-tested).
+
+    Examples:
+        >>> check_bool("input_softmax", True)
+        True
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_nonneg_float(name: str, value: object) -> float:
+    """Check ``value`` is a finite real number ``>= 0`` (bools rejected); return it as a ``float``.
+
+    Examples:
+        >>> check_nonneg_float("std", 0.02)
+        0.02
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a non-negative float, got {type(value).__name__} {_short(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite non-negative float, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name}: expected a non-negative float, got {value!r}")
+    return float(value)
+
+
+def _autocast_on(device_type: str) -> bool:
+    return torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type)
+
+
+def check_dtype_like(
+    name: str, value: torch.Tensor, reference: torch.Tensor | torch.nn.Module | None
+) -> torch.Tensor:
+    """Check ``value`` is floating and has the dtype of ``reference`` (a weight, or a module's first weight).
+
+    Cheap (a dtype comparison), for the first line of a ``forward``. Under ``torch.autocast`` for
+    ``value``'s device the dtypes may legitimately differ (autocast casts per op), so only the floating check
+    applies. A module without parameters, or ``reference=None``, accepts any floating dtype.
+
+    Raises:
+        TypeError: ``value`` is not a floating tensor, or its dtype differs from the reference's outside
+            autocast.
+
+    Examples:
+        >>> net = torch.nn.Linear(2, 2)
+        >>> check_dtype_like("x", torch.zeros(1, 2), net).dtype
+        torch.float32
+        >>> check_dtype_like("x", torch.zeros(1, 2, dtype=torch.float64), net)
+        Traceback (most recent call last):
+        ...
+        TypeError: x: expected dtype torch.float32 (the dtype of the weights; ...), got dtype torch.float64
+    """
+    check_floating(name, value)
+    if isinstance(reference, torch.nn.Module):
+        reference = next(reference.parameters(), None)
+    if reference is None or value.dtype == reference.dtype or _autocast_on(value.device.type):
+        return value
+    raise TypeError(
+        f"{name}: expected dtype {reference.dtype} (the dtype of the weights; cast the input or the module, "
+        f"or run under torch.autocast), got dtype {value.dtype}"
+    )
+
+
+def _short(value: object) -> str:
+    """``repr(value)`` cut to 60 characters (a big tensor's repr is long)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -506,63 +506,8 @@ class Known:
         return spec in self.specs and where.startswith(self.where) and mutation in self.mutations
 
 
-KNOWN = [
-    Known(
-        frozenset(FLOAT_NETS),
-        "input",
-        frozenset(DTYPES),
-        "condgan/layers/blocks.py, conditioning.py (DesignCode) and condgan/nets/*: forward() does not "
-        "check the "
-        "input dtype against the weights, so float64/float16/int/bool/complex inputs end in torch's "
-        "RuntimeError "
-        "or NotImplementedError. Fix: a helper in condgan/_checks.py, check_dtype_like(name, x, weight): "
-        "check_floating, then TypeError unless x.dtype == weight.dtype or autocast is enabled for "
-        "x.device.type; "
-        "call it first in each forward().",
-    ),  # fmt: skip
-    Known(
-        frozenset({"DownBlock"}),
-        "input",
-        frozenset({"1x1 spatial"}),
-        "condgan/layers/blocks.py ConvNormAct.forward: an input smaller than the kernel (1x1 into a 4x4 "
-        "stride-2 "
-        "conv) ends in torch's RuntimeError. Fix: ValueError when H + 2 * padding < kernel_size (same for "
-        "W).",
-    ),
-    Known(
-        frozenset({"pairwise_diversity(ssim)"}),
-        "input",
-        frozenset({"1x1 spatial"}),
-        "condgan/metrics/diversity.py pairwise_diversity(metric='ssim'): images smaller than window_size "
-        "end in "
-        "a padding RuntimeError. Fix: ValueError when H or W < window_size.",
-    ),
-    Known(
-        frozenset(
-            {"ConditionalGenerator(stage 1)", "ConditionalGenerator(regions)", "ConditionalDiscriminator"}
-        ),
-        "ctor.",
-        frozenset({"a tensor"}),
-        "condgan/nets/conditional_generator.py and conditional_discriminator.py: fuse_at, mid_at and "
-        "input_softmax are used in truth tests before any type check ('Boolean value of Tensor ... "
-        "ambiguous'). "
-        "Fix: check_positive_int('fuse_at', ...) / None-or-int for mid_at / isinstance(bool) first.",
-    ),  # fmt: skip
-    Known(
-        frozenset({"StackedPipeline"}),
-        "ctor.detach_between",
-        frozenset({"a tensor"}),
-        "condgan/nets/stacked.py StackedPipeline: detach_between / pass_segmentation are not checked to be "
-        "bools. Fix: TypeError unless isinstance(value, bool).",
-    ),
-    Known(
-        frozenset({"init_weights"}),
-        "call.",
-        frozenset({"nan"}),
-        "condgan/layers/blocks.py init_weights: std/norm_std = nan reach nn.init.normal_ (RuntimeError). "
-        "Fix: ValueError unless math.isfinite(std) and std >= 0 (same for norm_std).",
-    ),
-]
+#: every library finding of issue 5 is fixed; list new ones here (Known(specs, where, mutations, fix)).
+KNOWN: list[Known] = []
 
 
 @dataclass

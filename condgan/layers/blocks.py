@@ -26,7 +26,13 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from condgan._checks import check_positive_int, check_rank, check_tensor
+from condgan._checks import (
+    check_bool,
+    check_dtype_like,
+    check_nonneg_float,
+    check_positive_int,
+    check_rank,
+)
 
 __all__ = [
     "get_norm_layer",
@@ -185,6 +191,9 @@ class ConvNormAct(nn.Sequential):
             raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
         if bias is not None and not isinstance(bias, bool):
             raise TypeError(f"bias: expected a bool or None, got {type(bias).__name__}")
+        check_bool("transposed", transposed)
+        check_bool("spectral_norm", spectral_norm)
+        check_bool("act_first", act_first)
         norm_factory = get_norm_layer(norm)
         activation = get_activation(act)
         if bias is None:
@@ -206,12 +215,25 @@ class ConvNormAct(nn.Sequential):
         super().__init__(layers)
         self.in_channels = in_channels
         self.out_channels = out_channels
+        # The smallest input side giving an output of at least 1 pixel.
+        if transposed:  # (H - 1) s - 2p + k >= 1
+            self.min_size = max(1, -(-(2 * padding + 1 - kernel_size) // stride) + 1)
+        else:  # H + 2p >= k
+            self.min_size = max(1, kernel_size - 2 * padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, C_in, H, W) -> (B, C_out, H', W')``; ``x`` has the weights' dtype (or autocast is on)."""
         check_rank("x", x, 4, "(B, C, H, W)")
         if x.shape[1] != self.in_channels:
             raise ValueError(
                 f"x: expected {self.in_channels} channels in dim 1, got {x.shape[1]} (shape {tuple(x.shape)})"
+            )
+        check_dtype_like("x", x, self.conv)
+        if min(x.shape[-2:]) < self.min_size:
+            conv = self.conv
+            raise ValueError(
+                f"x: expected H and W >= {self.min_size} (kernel {conv.kernel_size[0]}, "
+                f"stride {conv.stride[0]}, padding {conv.padding[0]}), got {tuple(x.shape[-2:])}"
             )
         return super().forward(x)
 
@@ -401,6 +423,9 @@ class UNetEncoder(nn.Module):
             raise ValueError(
                 f"x: expected H and W divisible by 2**levels = {need}, got {tuple(x.shape[-2:])}"
             )
+        if min(x.shape[-2:]) < need:
+            raise ValueError(f"x: expected H and W >= 2**levels = {need}, got {tuple(x.shape[-2:])}")
+        check_dtype_like("x", x, self)
         feats = []
         for level in self.levels:
             x = level(x)
@@ -496,13 +521,14 @@ class UNetDecoder(nn.Module):
     def forward(self, x: torch.Tensor, skips: Sequence[torch.Tensor]) -> torch.Tensor:
         """Decode ``x`` with ``skips`` (deepest first) into ``(B, out_channels, H, W)``."""
         check_rank("x", x, 4, "(B, C, h, w)")
+        check_dtype_like("x", x, self)
         if isinstance(skips, torch.Tensor) or not isinstance(skips, Sequence):
             raise TypeError(f"skips: expected a sequence of tensors, got {type(skips).__name__}")
         if len(skips) != len(self.levels):
             raise ValueError(f"skips: expected {len(self.levels)} skip tensors, got {len(skips)}")
         for i, (level, skip) in enumerate(zip(self.levels, skips, strict=True)):
             x = level(x)
-            check_tensor(f"skips[{i}]", skip)
+            check_dtype_like(f"skips[{i}]", skip, x)
             if (
                 skip.ndim != 4
                 or skip.shape[0] != x.shape[0]
@@ -563,9 +589,9 @@ def init_weights(
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module: expected an nn.Module, got {type(module).__name__}")
-    for name, value in (("std", std), ("norm_std", norm_std)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name}: expected a non-negative float, got {value!r}")
+    std = check_nonneg_float("std", std)
+    norm_std = check_nonneg_float("norm_std", norm_std)
+    check_bool("zero_bias", zero_bias)
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, _CONV_TYPES):

@@ -16,7 +16,15 @@ import einops
 import torch
 from torch import nn
 
-from condgan._checks import check_floating, check_positive_int, check_rank, check_same_batch, check_tensor
+from condgan._checks import (
+    check_bool,
+    check_dtype_like,
+    check_floating,
+    check_positive_int,
+    check_rank,
+    check_same_batch,
+    check_tensor,
+)
 from condgan.layers.spatial_constraint import _size_pair
 
 __all__ = ["tile_code", "concat_code", "TileConcat", "assemble_design_code", "DesignCode"]
@@ -185,6 +193,7 @@ class DesignCode(nn.Module):
             raise TypeError(f"reduce: expected a mapping name -> reduced dim, got {type(reduce).__name__}")
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
             raise TypeError(f"negative_slope: expected a float, got {type(negative_slope).__name__}")
+        check_bool("bias", bias)
         for name in parts:
             if not isinstance(name, str) or not name:
                 raise TypeError(f"parts: expected non-empty str names, got {name!r}")
@@ -213,13 +222,17 @@ class DesignCode(nn.Module):
         self.out_dim = start
 
     def forward(self, **parts: torch.Tensor) -> torch.Tensor:
-        """Assemble ``d`` from keyword tensors ``name=(B, dim)``; returns ``(B, out_dim)``."""
+        """Assemble ``d`` from keyword tensors ``name=(B, dim)``; returns ``(B, out_dim)``.
+
+        With reductions, every part must have the dtype of their weights (outside autocast).
+        """
         _check_part_names(list(parts), list(self.part_dims), "DesignCode.forward")
+        weight = next(self.reducers.parameters(), None)
         for name, dim in self.part_dims.items():
             value = parts[name]
             check_tensor(name, value)
             check_rank(name, value, 2, f"(B, {dim})")
-            check_floating(name, value)
+            check_dtype_like(name, value, weight)
             if value.shape[1] != dim:
                 raise ValueError(f"{name}: expected shape (B, {dim}), got {tuple(value.shape)}")
         check_same_batch(**{name: parts[name] for name in self.part_dims})

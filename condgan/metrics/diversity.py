@@ -35,14 +35,15 @@ def pairwise_diversity(
         metric: ``"l1"`` or ``"ssim"``.
         value_range: the images' ``(low, high)`` range, used by ``"ssim"`` (default the library's
             ``[-1, 1]``).
-        window_size: odd SSIM window size in pixels (``"ssim"`` only).
+        window_size: odd SSIM window size in pixels (``"ssim"`` only), at most ``min(H, W)``.
 
     Returns:
         ``(B,)`` float32 diversity per condition.
 
     Raises:
         TypeError: ``samples`` is not a floating tensor.
-        ValueError: wrong rank, fewer than 2 samples, unknown ``metric``, bad ``value_range``/``window_size``.
+        ValueError: wrong rank, fewer than 2 samples, unknown ``metric``, bad ``value_range``/``window_size``,
+            or (``"ssim"``) images smaller than the window.
 
     Examples:
         >>> same = torch.zeros(3, 2, 1, 8, 8)
@@ -69,6 +70,11 @@ def pairwise_diversity(
     window = check_positive_int("window_size", window_size)
     if window % 2 == 0:
         raise ValueError(f"window_size: expected an odd int, got {window}")
+    if min(samples.shape[-2:]) < window:
+        raise ValueError(
+            f"samples: expected H and W >= window_size={window} for metric='ssim', "
+            f"got {tuple(samples.shape[-2:])}"
+        )
     import kornia.metrics
 
     scaled = ((samples.to(torch.float32) - low) / (high - low)).clamp(0.0, 1.0)

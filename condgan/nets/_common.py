@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from condgan._checks import check_floating, check_positive_int, check_rank, check_tensor
+from condgan._checks import _short, check_dtype_like, check_positive_int, check_rank, check_tensor
 from condgan.layers.blocks import Conv3x3Block, DownBlock, NormSpec
 
 CONDITION_ENCODERS = ("conv3x3", "strided")
@@ -50,11 +50,14 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     return value
 
 
-def check_vector_input(name: str, value: object, dim: int, dim_name: str) -> torch.Tensor | None:
+def check_vector_input(
+    name: str, value: object, dim: int, dim_name: str, *, like: torch.Tensor | nn.Module | None = None
+) -> torch.Tensor | None:
     """Check a per-sample vector input (noise or code) of size ``dim``; ``dim == 0`` requires ``None``.
 
     Accepts ``(B, dim)`` and, for the official ``nz x 1 x 1`` layout, ``(B, dim, 1, 1)``; returns
-    ``(B, dim)``.
+    ``(B, dim)``. With ``like`` (a weight or the network), the dtype must match it outside autocast
+    (:func:`condgan._checks.check_dtype_like`).
     """
     if dim == 0:
         if value is not None:
@@ -65,7 +68,7 @@ def check_vector_input(name: str, value: object, dim: int, dim_name: str) -> tor
     if value is None:
         raise ValueError(f"{name}: expected a tensor of shape (B, {dim}), got None")
     check_tensor(name, value)
-    check_floating(name, value)
+    check_dtype_like(name, value, like)
     if value.ndim == 4 and value.shape[2:] == (1, 1):
         value = value.flatten(1)
     if value.ndim != 2 or value.shape[1] != dim:
@@ -73,8 +76,19 @@ def check_vector_input(name: str, value: object, dim: int, dim_name: str) -> tor
     return value
 
 
-def check_map_input(name: str, value: object, channels: int, size: int | None) -> torch.Tensor | None:
-    """Check a spatial input ``(B, channels, size, size)``; ``channels == 0`` requires ``None``."""
+def check_map_input(
+    name: str,
+    value: object,
+    channels: int,
+    size: int | None,
+    *,
+    like: torch.Tensor | nn.Module | None = None,
+) -> torch.Tensor | None:
+    """Check a spatial input ``(B, channels, size, size)``; ``channels == 0`` requires ``None``.
+
+    With ``like`` (a weight or the network), the dtype must match it outside autocast
+    (:func:`condgan._checks.check_dtype_like`).
+    """
     if channels == 0:
         if value is not None:
             raise ValueError(f"{name}: expected None (this network was built without a {name}), got a tensor")
@@ -83,10 +97,29 @@ def check_map_input(name: str, value: object, channels: int, size: int | None) -
     if value is None:
         raise ValueError(f"{name}: expected a tensor of shape {layout}, got None")
     check_rank(name, value, 4, layout)
-    check_floating(name, value)
+    check_dtype_like(name, value, like)
     if value.shape[1] != channels or (size is not None and value.shape[2:] != (size, size)):
         raise ValueError(f"{name}: expected shape {layout}, got {tuple(value.shape)}")
     return value
+
+
+def check_optional_int(name: str, value: object) -> int | None:
+    """Check ``value`` is ``None`` or an ``int`` (bools, floats, tensors rejected) before any comparison."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{name}: expected an int or None, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_optional_bool(name: str, value: object) -> bool | None:
+    """Check ``value`` is ``None`` or a ``bool`` (``bias``: ``None`` means "only where no norm follows")."""
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool or None, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def first_weight(module: nn.Module) -> torch.Tensor | None:
+    """The module's first parameter (the dtype reference of its inputs), or ``None`` without parameters."""
+    return next(module.parameters(), None)
 
 
 def check_batch(**tensors: torch.Tensor | None) -> int:

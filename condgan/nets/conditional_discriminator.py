@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from condgan._checks import check_positive_int
+from condgan._checks import check_bool, check_positive_int
 from condgan.layers.blocks import Conv3x3Block, ConvNormAct, DownBlock, NormSpec
 from condgan.layers.conditioning import concat_code
 from condgan.nets._common import (
@@ -19,8 +19,11 @@ from condgan.nets._common import (
     check_choice,
     check_map_input,
     check_nonneg_int,
+    check_optional_bool,
+    check_optional_int,
     check_power_of_two,
     check_vector_input,
+    first_weight,
 )
 from condgan.nets.projection import ProjectionHead
 
@@ -115,6 +118,12 @@ class ConditionalDiscriminator(nn.Module):
         check_nonneg_int("code_dim", code_dim)
         check_choice("head", head, DISCRIMINATOR_HEADS)
         check_positive_int("head_channels", head_channels)
+        check_bool("first_norm", first_norm)
+        check_bool("input_softmax", input_softmax)
+        check_optional_int("fuse_at", fuse_at)
+        check_optional_int("mid_at", mid_at)
+        check_optional_bool("bias", bias)
+        check_bool("spectral_norm", spectral_norm)
         self.image_size = 4 * 2 ** len(channels)
         resolutions = [self.image_size // 2 ** (i + 1) for i in range(len(channels))]
 
@@ -233,9 +242,12 @@ class ConditionalDiscriminator(nn.Module):
         self, x: torch.Tensor, condition: torch.Tensor | None = None, code: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Score ``x`` under ``condition`` and ``code``; returns logits ``(B,)``."""
-        check_map_input("x", x, self.in_channels, self.image_size)
-        condition = check_map_input("condition", condition, self.condition_channels, self.condition_size)
-        code = check_vector_input("code", code, self.code_dim, "code_dim")
+        weight = first_weight(self)
+        check_map_input("x", x, self.in_channels, self.image_size, like=weight)
+        condition = check_map_input(
+            "condition", condition, self.condition_channels, self.condition_size, like=weight
+        )
+        code = check_vector_input("code", code, self.code_dim, "code_dim", like=weight)
         check_batch(x=x, condition=condition, code=code)
         h = self.features(x, condition)
         c = self.code_branch(code) if code is not None else None

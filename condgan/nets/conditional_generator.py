@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from condgan._checks import check_positive_int
+from condgan._checks import check_bool, check_positive_int
 from condgan.layers.blocks import Conv3x3Block, ConvNormAct, NormSpec, UpBlock
 from condgan.nets._common import (
     CONDITION_ENCODERS,
@@ -30,8 +30,11 @@ from condgan.nets._common import (
     check_choice,
     check_map_input,
     check_nonneg_int,
+    check_optional_bool,
+    check_optional_int,
     check_power_of_two,
     check_vector_input,
+    first_weight,
 )
 
 __all__ = ["ConditionalGenerator", "GENERATOR_OUTPUTS"]
@@ -134,6 +137,10 @@ class ConditionalGenerator(nn.Module):
         up_channels = check_channels_list("up_channels", up_channels)
         check_nonneg_int("condition_channels", condition_channels)
         check_choice("condition_encoder", condition_encoder, CONDITION_ENCODERS)
+        check_optional_int("fuse_at", fuse_at)
+        check_optional_int("mid_at", mid_at)
+        check_optional_bool("bias", bias)
+        check_bool("spectral_norm", spectral_norm)
         mid_channels = check_channels_list("mid_channels", mid_channels, allow_empty=True)
         resolutions = [4 * 2**i for i in range(len(up_channels))]
         self.image_size = 4 * 2 ** len(up_channels)
@@ -225,9 +232,12 @@ class ConditionalGenerator(nn.Module):
         self, z: torch.Tensor | None, code: torch.Tensor | None, condition: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Generate from noise ``z``, ``code`` and the spatial ``condition`` (see the class docstring)."""
-        z = check_vector_input("z", z, self.noise_dim, "noise_dim")
-        code = check_vector_input("code", code, self.code_dim, "code_dim")
-        condition = check_map_input("condition", condition, self.condition_channels, self.condition_size)
+        weight = first_weight(self)
+        z = check_vector_input("z", z, self.noise_dim, "noise_dim", like=weight)
+        code = check_vector_input("code", code, self.code_dim, "code_dim", like=weight)
+        condition = check_map_input(
+            "condition", condition, self.condition_channels, self.condition_size, like=weight
+        )
         batch = check_batch(z=z, code=code, condition=condition)
         parts = [t for t in (z, self.code_branch(code) if code is not None else None) if t is not None]
         h = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from condgan._checks import check_positive_int
+from condgan._checks import check_bool, check_positive_int
 from condgan.layers.blocks import ConvNormAct, DownBlock, NormSpec
 from condgan.layers.conditioning import concat_code
 from condgan.nets._common import (
@@ -17,7 +17,9 @@ from condgan.nets._common import (
     check_choice,
     check_map_input,
     check_nonneg_int,
+    check_optional_bool,
     check_vector_input,
+    first_weight,
 )
 from condgan.nets.conditional_discriminator import DISCRIMINATOR_HEADS
 from condgan.nets.projection import ProjectionHead
@@ -90,6 +92,10 @@ class PatchDiscriminator(nn.Module):
         check_nonneg_int("code_dim", code_dim)
         check_choice("head", head, DISCRIMINATOR_HEADS)
         check_positive_int("head_channels", head_channels)
+        check_bool("first_norm", first_norm)
+        check_bool("input_softmax", input_softmax)
+        check_optional_bool("bias", bias)
+        check_bool("spectral_norm", spectral_norm)
         if head == "projection" and code_dim == 0:
             raise ValueError(
                 "head: expected 'concat' when code_dim=0 (a projection needs a code), got 'projection'"
@@ -131,20 +137,21 @@ class PatchDiscriminator(nn.Module):
         self, x: torch.Tensor, condition: torch.Tensor | None = None, code: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Score every patch of ``x`` under ``condition`` and ``code``; returns logits ``(B, 1, h, w)``."""
-        check_map_input("x", x, self.in_channels, None)
+        weight = first_weight(self)
+        check_map_input("x", x, self.in_channels, None, like=weight)
         need = 2**self.num_levels
         if x.shape[-2] % need or x.shape[-1] % need or min(x.shape[-2:]) // need < 3:
             raise ValueError(
                 f"x: expected H and W divisible by 2**{self.num_levels} = {need} and at least {3 * need}, "
                 f"got {tuple(x.shape[-2:])}"
             )
-        condition = check_map_input("condition", condition, self.condition_channels, None)
+        condition = check_map_input("condition", condition, self.condition_channels, None, like=weight)
         if condition is not None and condition.shape[-2:] != x.shape[-2:]:
             raise ValueError(
                 f"condition: expected the spatial size of x {tuple(x.shape[-2:])}, "
                 f"got {tuple(condition.shape[-2:])}"
             )
-        code = check_vector_input("code", code, self.code_dim, "code_dim")
+        code = check_vector_input("code", code, self.code_dim, "code_dim", like=weight)
         check_batch(x=x, condition=condition, code=code)
         if self.input_softmax:
             x = torch.softmax(x, dim=1)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from condgan._checks import check_floating, check_positive_int, check_rank, check_same_batch
+from condgan._checks import check_bool, check_dtype_like, check_positive_int, check_rank, check_same_batch
 from condgan.nets._common import check_choice
 
 __all__ = ["ProjectionHead", "PROJECTION_POOLS"]
@@ -55,6 +55,8 @@ class ProjectionHead(nn.Module):
         check_positive_int("in_channels", in_channels)
         check_positive_int("code_dim", code_dim)
         check_choice("pool", pool, PROJECTION_POOLS)
+        check_bool("bias", bias)
+        check_bool("spectral_norm", spectral_norm)
         self.in_channels = in_channels
         self.code_dim = code_dim
         self.pool = pool
@@ -67,9 +69,9 @@ class ProjectionHead(nn.Module):
     def forward(self, features: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         """Score ``features`` against ``code`` (see the class docstring for shapes)."""
         check_rank("features", features, (2, 4), f"(B, {self.in_channels}, H, W) or (B, {self.in_channels})")
-        check_floating("features", features)
+        check_dtype_like("features", features, self.embed)
         check_rank("code", code, 2, f"(B, {self.code_dim})")
-        check_floating("code", code)
+        check_dtype_like("code", code, self.embed)
         if features.shape[1] != self.in_channels:
             raise ValueError(
                 f"features: expected {self.in_channels} channels in dim 1, got {features.shape[1]} "

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from condgan._checks import check_tensor
+from condgan._checks import check_bool, check_tensor
 
 __all__ = ["StackedPipeline", "StackedOutput"]
 
@@ -81,8 +81,8 @@ class StackedPipeline(nn.Module):
             self.encode = encode
         else:
             self._encode_fn = encode
-        self.detach_between = bool(detach_between)
-        self.pass_segmentation = bool(pass_segmentation)
+        self.detach_between = check_bool("detach_between", detach_between)
+        self.pass_segmentation = check_bool("pass_segmentation", pass_segmentation)
 
     def _encode(self, segmentation: torch.Tensor) -> torch.Tensor:
         fn = self.encode if "encode" in self._modules else self._encode_fn

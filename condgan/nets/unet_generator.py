@@ -5,15 +5,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from condgan._checks import check_positive_int
+from condgan._checks import check_bool, check_positive_int
 from condgan.layers.blocks import NormSpec, UNetDecoder, UNetEncoder, UpBlock, unet_channels
 from condgan.nets._common import (
     CodeReduction,
     check_batch,
     check_map_input,
     check_nonneg_int,
+    check_optional_bool,
     check_power_of_two,
     check_vector_input,
+    first_weight,
 )
 
 __all__ = ["UNetGenerator"]
@@ -88,6 +90,8 @@ class UNetGenerator(nn.Module):
         check_power_of_two("image_size", image_size, minimum=4)
         check_nonneg_int("noise_dim", noise_dim)
         check_nonneg_int("code_dim", code_dim)
+        check_optional_bool("bias", bias)
+        check_bool("spectral_norm", spectral_norm)
         enc = unet_channels(image_size, base_channels=base_channels, max_channels=max_channels)
         self.condition_channels = condition_channels
         self.out_channels = out_channels
@@ -128,9 +132,12 @@ class UNetGenerator(nn.Module):
         self, z: torch.Tensor | None, code: torch.Tensor | None, condition: torch.Tensor
     ) -> torch.Tensor:
         """Generate from noise ``z``, ``code`` and the full-resolution ``condition``."""
-        z = check_vector_input("z", z, self.noise_dim, "noise_dim")
-        code = check_vector_input("code", code, self.code_dim, "code_dim")
-        condition = check_map_input("condition", condition, self.condition_channels, self.image_size)
+        weight = first_weight(self)
+        z = check_vector_input("z", z, self.noise_dim, "noise_dim", like=weight)
+        code = check_vector_input("code", code, self.code_dim, "code_dim", like=weight)
+        condition = check_map_input(
+            "condition", condition, self.condition_channels, self.image_size, like=weight
+        )
         check_batch(z=z, code=code, condition=condition)
         feats = self.encoder(condition)
         parts = [feats[-1]]

@@ -428,15 +428,34 @@ def latest_checkpoint(directory: str | os.PathLike[str], *, verify: bool = True)
 
 
 def _prune(directory: Path, keep: Path, keep_last: int | None) -> None:
-    """Remove old step folders beyond ``keep_last`` (never ``keep``) and leftovers of crashed writes."""
+    """Remove old step folders beyond ``keep_last`` (never ``keep``) and leftovers of crashed writes.
+
+    Each doomed ``step-*`` folder is first renamed (atomically, ``os.replace``) to a hidden ``.old-*`` sibling
+    and only then deleted, so a kill in the middle of a deletion leaves a hidden leftover (which
+    :func:`list_checkpoints` and :func:`latest_checkpoint` ignore and the next save removes), never a
+    half-deleted ``step-*`` folder.
+    """
     doomed: list[Path] = [
         p
         for p in directory.iterdir()
         if p.is_dir() and (p.name.startswith(".tmp-") or p.name.startswith(".old-"))
     ]
     if keep_last is not None:
-        others = [p for p in reversed(list_checkpoints(directory)) if p != keep]
-        doomed.extend(others[keep_last - 1 :])
+        renamed = False
+        for folder in [p for p in reversed(list_checkpoints(directory)) if p != keep][keep_last - 1 :]:
+            hidden = directory / f".old-{folder.name}-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                os.replace(folder, hidden)
+            except OSError as err:  # a full disk or a permission problem never stops training
+                warnings.warn(f"could not remove old checkpoint {folder}: {err}", stacklevel=3)
+                continue
+            doomed.append(hidden)
+            renamed = True
+        if renamed:  # make the renames durable before anything is deleted
+            try:
+                _fsync_dir(directory)
+            except OSError as err:
+                warnings.warn(f"could not fsync {directory}: {err}", stacklevel=3)
     for path in doomed:
         try:
             shutil.rmtree(path)

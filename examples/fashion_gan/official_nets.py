@@ -21,6 +21,8 @@ Non-Compositional baseline is :func:`ih1_generator` itself.
 
 from __future__ import annotations
 
+import math
+
 from condgan.layers.blocks import init_weights
 from condgan.nets import ConditionalDiscriminator, ConditionalGenerator, PatchDiscriminator, UNetGenerator
 
@@ -44,7 +46,12 @@ _NORM_STD = 0.02
 
 
 def _check_width(width: object) -> float:
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
+    if isinstance(width, bool) or not isinstance(width, (int, float)):
+        raise TypeError(
+            "width: expected a positive float (1.0 = official channels), "
+            f"got {type(width).__name__} {width!r}"
+        )
+    if not math.isfinite(width) or not width > 0:
         raise ValueError(f"width: expected a positive float (1.0 = official channels), got {width!r}")
     return float(width)
 
