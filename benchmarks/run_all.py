@@ -55,6 +55,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str], float, Path]]:
     dev = args.device
     cuda = dev == "cuda"
     parts: list[tuple[str, list[str], float, Path]] = []
+    compiled: list[tuple[str, list[str], float, Path]] = []  # last: the slowest and most fragile part
     if args.tiny:
         size, width, warm, iters = ["--image-size", "32"], ["--width", "0.0625"], "1", "1"
         train_batches = "2"
@@ -106,7 +107,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str], float, Path]]:
                 "--out",
                 str(path),
             ]
-            parts.append(
+            compiled.append(
                 (f"compile:{model}", [str(HERE / "bench_train.py"), *argv], args.compile_timeout, path)
             )
     if "generate" in args.parts:
@@ -161,7 +162,7 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str], float, Path]]:
             argv = ["--batch-sizes", "4,64", "--workers", "0,1,2", "--steps", "5", "--cache-items", "512"]
         argv = ["--device", dev, *argv, "--out", str(path)]
         parts.append(("input", [str(HERE / "bench_input.py"), *argv], args.part_timeout, path))
-    return parts
+    return parts + compiled
 
 
 def run_part(name: str, argv: list[str], timeout: float) -> dict[str, Any]:
@@ -343,6 +344,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--peak-tflops", type=float, default=800.0, help="the chip's bf16 matrix rate")
     p.add_argument("--part-timeout", type=float, default=3600.0, help="seconds per part")
     p.add_argument("--compile-timeout", type=float, default=420.0, help="seconds per compiled model")
+    p.add_argument("--deadline", type=float, default=0.0, help="seconds for the whole run (0: none)")
     p.add_argument(
         "--data-official-images", type=int, default=0, help="bench_data's official layout rows (0: skip)"
     )
@@ -365,7 +367,14 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     for name, part_argv, timeout, path in plan(args):
         if path.exists():
             path.unlink()  # never summarise a stale file from an earlier run
-        statuses.append(run_part(name, part_argv, timeout))
+        left = args.deadline - (time.perf_counter() - t0) if args.deadline else timeout
+        if left < 30:
+            statuses.append(
+                {"part": name, "status": f"skipped: the {args.deadline:.0f} s deadline", "seconds": 0}
+            )
+            print(f"===== {name}: skipped (deadline)", flush=True)
+        else:
+            statuses.append(run_part(name, part_argv, min(timeout, left)))
         key = "train_compile_" + name.split(":", 1)[1] if name.startswith("compile:") else name
         paths[key] = path
     results = {key: _load(path) for key, path in paths.items()}

@@ -244,12 +244,12 @@ def test_run_all_plans(bench):
     names = [name for name, *_ in cuda]
     assert names == [
         "train",
-        "compile:render_compositional",
-        "compile:render_ih1_skip",
-        "compile:shape",
         "generate",
         "data",
         "input",
+        "compile:render_compositional",
+        "compile:render_ih1_skip",
+        "compile:shape",
     ]
     by = {name: (argv, timeout, path) for name, argv, timeout, path in cuda}
     assert by["train"][0][by["train"][0].index("--batch-sizes") + 1] == "4,64,256"
@@ -297,6 +297,16 @@ def test_run_all_summary():
     assert summary["train"][2]["speedup"] == 3.0  # vs the eager part's plain at the same batch
     assert "PASS: shape batch 4: condgan 2.00x plain (target 1.5x)" in text
     assert "FAILED: boom" in text and "redress grid on the CPU: 64 images" in text and "1.50 s" in text
+
+
+def test_run_all_deadline_skips_parts(bench, tmp_path, capsys):
+    run_all = bench("run_all")
+    doc = run_all.run(
+        ["--tiny", "--device", "cpu", "--parts", "input", "--deadline", "1", "--out-dir", str(tmp_path)]
+    )
+    assert doc["parts"] == [{"part": "input", "status": "skipped: the 1 s deadline", "seconds": 0}]
+    assert "part input: skipped: the 1 s deadline" in capsys.readouterr().out
+    assert json.loads((tmp_path / "summary_cpu.json").read_text())["parts"] == doc["parts"]
 
 
 def test_merge_compile_files(bench, tmp_path):
