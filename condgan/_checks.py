@@ -132,8 +132,11 @@ def check_nonneg_float(name: str, value: object) -> float:
     return float(value)
 
 
-def _autocast_on(device_type: str) -> bool:
-    return torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type)
+def _autocast_dtypes(device_type: str) -> tuple[torch.dtype, ...]:
+    """The dtypes autocast on ``device_type`` mixes freely: float32 and its low dtype (none when off)."""
+    if torch.amp.is_autocast_available(device_type) and torch.is_autocast_enabled(device_type):
+        return (torch.float32, torch.get_autocast_dtype(device_type))
+    return ()
 
 
 def check_dtype_like(
@@ -142,12 +145,13 @@ def check_dtype_like(
     """Check ``value`` is floating and has the dtype of ``reference`` (a weight, or a module's first weight).
 
     Cheap (a dtype comparison), for the first line of a ``forward``. Under ``torch.autocast`` for
-    ``value``'s device the dtypes may legitimately differ (autocast casts per op), so only the floating check
-    applies. A module without parameters, or ``reference=None``, accepts any floating dtype.
+    ``value``'s device, the input and the weights may each be float32 or the autocast dtype (autocast casts
+    them per op); any other mismatch (float64, float16 under bfloat16 autocast) fails inside torch and is
+    refused here. A module without parameters, or ``reference=None``, accepts any floating dtype.
 
     Raises:
-        TypeError: ``value`` is not a floating tensor, or its dtype differs from the reference's outside
-            autocast.
+        TypeError: ``value`` is not a floating tensor, or its dtype differs from the reference's in a way
+            autocast (if on) does not cover.
 
     Examples:
         >>> net = torch.nn.Linear(2, 2)
@@ -161,11 +165,14 @@ def check_dtype_like(
     check_floating(name, value)
     if isinstance(reference, torch.nn.Module):
         reference = next(reference.parameters(), None)
-    if reference is None or value.dtype == reference.dtype or _autocast_on(value.device.type):
+    if reference is None or value.dtype == reference.dtype:
         return value
+    mixable = _autocast_dtypes(value.device.type)
+    if value.dtype in mixable and reference.dtype in mixable:
+        return value  # autocast casts these operands per op
     raise TypeError(
-        f"{name}: expected dtype {reference.dtype} (the dtype of the weights; cast the input or the module, "
-        f"or run under torch.autocast), got dtype {value.dtype}"
+        f"{name}: expected dtype {reference.dtype} (the dtype of the weights; cast the input or the module; "
+        f"under torch.autocast, float32 or the autocast dtype), got dtype {value.dtype}"
     )
 
 

@@ -228,9 +228,10 @@ class ConvNormAct(nn.Sequential):
             raise ValueError(
                 f"x: expected {self.in_channels} channels in dim 1, got {x.shape[1]} (shape {tuple(x.shape)})"
             )
-        check_dtype_like("x", x, self.conv)
+        conv = self.conv
+        weight = conv._parameters.get("weight")  # plain conv; under spectral norm: the raw weight
+        check_dtype_like("x", x, conv.parametrizations.weight.original if weight is None else weight)
         if min(x.shape[-2:]) < self.min_size:
-            conv = self.conv
             raise ValueError(
                 f"x: expected H and W >= {self.min_size} (kernel {conv.kernel_size[0]}, "
                 f"stride {conv.stride[0]}, padding {conv.padding[0]}), got {tuple(x.shape[-2:])}"
