@@ -35,7 +35,7 @@ __all__ = [
 EVALUATION_MODELS = (
     ("shape", {}),
     ("render", {"render": "compositional"}),
-    ("render", {"render": "ih1_skip"}),
+    ("render", {"render": "plain"}),
     ("onestep", {"onestep_constraint": 7}),
     ("onestep", {"onestep_constraint": 4}),
 )

@@ -33,7 +33,7 @@ __all__ = [
     "resolve_device",
 ]
 
-RENDER_KINDS = ("compositional", "ih1_skip", "ih1")
+RENDER_KINDS = ("compositional", "plain", "ih1_skip", "ih1")
 STAGES = ("shape", "render", "onestep")
 
 
@@ -71,7 +71,7 @@ class ModelConfig:
     code_reduced: int = 20  # the learned 1x1 reduction of the design code (official: text 100 -> 20)
     constraint_size: int = 8
     constraint_mode: str = "bicubic"  # official: MATLAB imresize (antialiased bicubic) of the merged masks
-    render: str = "compositional"  # stage-2 generator: compositional | ih1_skip | ih1
+    render: str = "compositional"  # stage-2 generator: compositional | plain | ih1_skip | ih1
     onestep_constraint: int = 7  # One-Step GAN baseline: 7 (8-7) or 4 (8-4) constraint channels
     wearer: bool = True  # append the wearer's appearance (skin, hair colour, hair extent) to the design code
     keep_regions: tuple[int, ...] = ()  # labels the compositional layer takes from the input at generation
@@ -333,8 +333,9 @@ def _demo() -> RunConfig:
         text=TextConfig(steps=300, batch_size=128),
         model=ModelConfig(width=0.25, keep_regions=()),
         train=TrainConfig(
-            steps=500,
+            steps=600,
             batch_size=16,
+            lr=1e-3,  # 5x the official rate: measured to halve stage 1's cross-entropy sooner, still stable
             precision="bf16",
             sample_every=100,
             checkpoint_every=100,

@@ -48,7 +48,8 @@ __all__ = ["SegmentationParser", "train_parser", "evaluate_run", "MODEL_ROWS", "
 # (row name in the table, model to load); a row is skipped when its model was not trained.
 MODEL_ROWS = (
     ("FashionGAN (compositional)", "compositional"),
-    ("Non-Compositional", "ih1_skip"),
+    ("Non-Compositional", "plain"),
+    ("Two-stage, official ih1_skip", "ih1_skip"),
     ("Two-stage, official ih1", "ih1"),
     ("One-Step GAN (8-7)", "onestep_87"),
     ("One-Step GAN (8-4)", "onestep_84"),

@@ -109,8 +109,8 @@ class Redresser:
 
     Args:
         run_dir: the run folder.
-        render: the stage-2 model (``compositional``, ``ih1_skip``, ``ih1``) or a One-Step model name
-            (``onestep_87`` / ``onestep_84``).
+        render: the stage-2 model (``compositional``, ``plain``, ``ih1_skip``, ``ih1``) or a One-Step model
+            name (``onestep_87`` / ``onestep_84``).
         device: where to run.
     """
 

@@ -6,6 +6,8 @@ model              generator                                   discriminator
 shape (stage 1)    sr1: (z, d, 4x8x8 constraint) -> 7 logits   sr1: softmax(seg), constraint at 8x8, d at 4x4
 render (stage 2)   compositional: U-Net -> 7 region renderings ih1_skip PatchGAN on (image, colour-coded seg)
                    composed with the segmentation (paper 3.3)
+                   plain: the same U-Net, 3-channel output     ih1_skip PatchGAN
+                   (the paper's Non-Compositional ablation)
                    ih1_skip: the official U-Net (plain image)  ih1_skip PatchGAN
                    ih1: the official original generator        ih1 two-stream D
 onestep            sr1-shaped: (z, d, 7 or 4 x 8x8) -> image   sr1-shaped D on the image
@@ -117,11 +119,15 @@ def build_stage(cfg: RunConfig, stage: str) -> StageModels:
         if m.render not in RENDER_KINDS:
             raise ValueError(f"model.render: expected one of {RENDER_KINDS}, got {m.render!r}")
         if m.render == "compositional":
+            # The paper's render generator: the U-Net with one rendering per region, the code tiled over its
+            # input as well as at the bottleneck (see condgan.nets.UNetGenerator's code_at_input).
             g = ComposedRenderer(
-                official_nets.render_generator_compositional(
-                    **common, num_regions=NUM_LABELS, base="ih1_skip"
-                )
+                official_nets.ih1_skip_generator(**common, num_regions=NUM_LABELS, code_at_input=True)
             )
+            d = official_nets.ih1_skip_discriminator(**_d(common))
+        elif m.render == "plain":
+            # The paper's Non-Compositional ablation: the same generator with a plain 3-channel output.
+            g = official_nets.ih1_skip_generator(**common, code_at_input=True)
             d = official_nets.ih1_skip_discriminator(**_d(common))
         elif m.render == "ih1_skip":
             g = official_nets.ih1_skip_generator(**common)

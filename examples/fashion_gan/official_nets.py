@@ -387,8 +387,12 @@ def ih1_skip_generator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
     num_regions: int | None = None,
+    code_at_input: bool = False,
 ) -> UNetGenerator:
     """The released default stage-2 generator ``ih1_skip``: a pix2pix U-Net with z and code at the bottleneck.
+
+    ``code_at_input=True`` (not official) also tiles the reduced code over the input map: see
+    :class:`condgan.nets.UNetGenerator`.
 
     Official layers at 128 (reference §2.4)::
 
@@ -425,6 +429,7 @@ def ih1_skip_generator(
         num_dropout=3,
         norm="batch",
         bias=True,
+        code_at_input=code_at_input,
     )
     return init_weights(net, std=OFFICIAL_INIT_STD["ih1_skip"], norm_std=_NORM_STD)
 

@@ -6,6 +6,7 @@ Layout of ``<run>/``::
     text_encoder.safetensors     the frozen sentence encoder whose code feeds every model (+ .json)
     shape/                       stage 1           (checkpoints/, metrics.jsonl, samples/)
     render_compositional/        stage 2, the paper's compositional render generator
+    render_plain/                stage 2, the same U-Net with a plain output (Non-Compositional)
     render_ih1_skip/, render_ih1/  stage 2, the official U-Net / original generators
     onestep_87/, onestep_84/     the One-Step GAN baselines
     detector/                    attribute detectors and parser used by the evaluation

@@ -351,7 +351,7 @@ def test_evaluate_writes_one_row_per_trained_model(run_copy, capsys):
     assert names == [
         "Real test images (ceiling)",
         "FashionGAN (compositional)",
-        "Non-Compositional",
+        "Two-stage, official ih1_skip",
         "One-Step GAN (8-7)",
     ]
     assert result["num_test"] == 8 and (result["detector_steps"], result["parser_steps"]) == (2, 2)

@@ -37,6 +37,7 @@ VARIANTS = [
     ("shape", {}, "shape"),
     ("render", {"render": "compositional"}, "render_compositional"),
     ("render", {"render": "ih1_skip"}, "render_ih1_skip"),
+    ("render", {"render": "plain"}, "render_plain"),
     ("render", {"render": "ih1"}, "render_ih1"),
     ("onestep", {"onestep_constraint": 7}, "onestep_87"),
     ("onestep", {"onestep_constraint": 4}, "onestep_84"),
@@ -212,7 +213,7 @@ def test_render_from_labels_keep_only_with_the_compositional_model(batch, text_e
             "render",
             {"render": "unet"},
             ValueError,
-            r"model.render: expected one of \('compositional', 'ih1_skip', 'ih1'\), got 'unet'",
+            r"model.render: expected one of \('compositional', 'plain', 'ih1_skip', 'ih1'\), got 'unet'",
         ),
         (
             "onestep",
