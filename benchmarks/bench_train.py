@@ -132,13 +132,17 @@ def measure(
             its.pop(v.name, None)
     if not its:
         return rows
-    times = bc.time_interleaved(
-        {name: it.run for name, it in its.items()},
-        device=device,
-        warmup=warmup,
-        iters=iters,
-        min_seconds=min_seconds,
-    )
+    timing = dict(device=device, warmup=warmup, iters=iters, min_seconds=min_seconds)
+    try:
+        times = bc.time_interleaved({name: it.run for name, it in its.items()}, **timing)
+    except Exception:  # noqa: BLE001 - find the variant that fails (an OOM, a recompilation), time the others
+        times = {}
+        for name, it in list(its.items()):
+            try:
+                times.update(bc.time_interleaved({name: it.run}, **timing))
+            except Exception as err:  # noqa: BLE001
+                rows.append(_error_row(model, batch_size, it.variant, err))
+                del its[name]
     for name, it in its.items():
         med = bc.median(times[name])
         row: dict[str, Any] = {
@@ -150,16 +154,19 @@ def measure(
             "ms_iter": med * 1e3,
             "seconds": times[name],
         }
-        if flops:
-            n = bc.count_flops(it.run_eager)
-            row["gflop_iter"] = n / 1e9
-            row["tflop_s"] = n / med / 1e12
-        if memory:
-            mem = bc.peak_memory(it.run, device)
-            row["peak_mb"] = mem["bytes"] / 2**20
-            row["memory_kind"] = mem["kind"]
-            if mem.get("before_bytes"):
-                row["rss_before_mb"] = mem["before_bytes"] / 2**20
+        try:
+            if flops:
+                n = bc.count_flops(it.run_eager)
+                row["gflop_iter"] = n / 1e9
+                row["tflop_s"] = n / med / 1e12
+            if memory:
+                mem = bc.peak_memory(it.run, device)
+                row["peak_mb"] = mem["bytes"] / 2**20
+                row["memory_kind"] = mem["kind"]
+                if mem.get("before_bytes"):
+                    row["rss_before_mb"] = mem["before_bytes"] / 2**20
+        except Exception as err:  # noqa: BLE001 - keep the timing
+            row["flops_or_memory_error"] = _error_row(model, batch_size, it.variant, err)["error"]
         rows.append(row)
     plain = next((r for r in rows if r["variant"] == "plain" and "img_s" in r), None)
     for r in rows:

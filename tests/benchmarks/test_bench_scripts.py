@@ -93,6 +93,34 @@ def test_bench_train_keeps_going_when_a_variant_fails(bench, monkeypatch):
     assert by["plain"]["img_s"] > 0 and "gflop_iter" not in by["plain"]
 
 
+def test_bench_train_isolates_a_variant_that_fails_while_timed(bench, monkeypatch):
+    train = bench("bench_train")
+    bc = bench("bench_common")
+    real = bc.build_iteration
+
+    def failing_later(model, variant, **kwargs):
+        it = real(model, variant, **kwargs)
+        if variant.name == "fp32":
+            calls = {"n": 0}
+
+            def run():
+                calls["n"] += 1
+                if calls["n"] > 1:
+                    raise MemoryError("out of memory in round 2")
+                return it.step_fn(*it.inputs())
+
+            it.run = run
+        return it
+
+    monkeypatch.setattr(bc, "build_iteration", failing_later)
+    cfg = bc.run_config(image_size=32, width=0.0625)
+    variants = [train.variant_by_name(n, torch.device("cpu")) for n in ("plain", "fp32")]
+    rows = train.measure("shape", 2, variants, cfg=cfg, device=torch.device("cpu"), warmup=1, iters=1)
+    by = {r["variant"]: r for r in rows}
+    assert by["fp32"]["error"] == "MemoryError: out of memory in round 2"
+    assert by["plain"]["img_s"] > 0 and by["plain"]["gflop_iter"] > 0 and by["plain"]["speedup"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
