@@ -794,34 +794,7 @@ EVALUATE_CASES = [
 ]  # fmt: skip
 
 #: CLI cases in other engineers' files that are not handled yet, with the proposed fix.
-KNOWN_CLI = {
-    ("train", "--stage text --set text.batch_size=0"):
-        "commands.train_models -> runs._train_text_encoder divides by text.batch_size (ZeroDivisionError): "
-        "validate the text section (>= 1) in a RunConfig.validate() in config.py, called by every command",
-    ("train", "--set model.wearer=maybe"):
-        "config.py: model.wearer is used as a truth value; any string is accepted. Fix: RunConfig.validate() "
-        "checks bool fields with isinstance(value, bool)",
-    ("train", "--set model.keep_regions=(9,)"):
-        "config.py: model.keep_regions labels are not checked to lie in 0..6. Fix: RunConfig.validate()",
-    ("train", "--stage text --set text.steps=-1"):
-        "runs._train_text_encoder: text.steps <= 0 is silently trained for one epoch "
-        "(train.check_train_config "
-        "rejects it for the model stages, but --stage text does not go through it). Fix: "
-        "RunConfig.validate()",
-    ("generate", "--device tpu"):
-        "commands.generate / generate.Redresser: --device is passed to torch.device unchecked "
-        "(RuntimeError). "
-        "Fix: validate --device (torch.device in a try, then cuda availability) and raise ValueError",
-    ("generate", "--device cuda:3"): "as for --device tpu: an unavailable CUDA device is a RuntimeError",
-    ("evaluate", "--device tpu"): "evaluate_run: --device unchecked (RuntimeError); validate as for generate",
-    ("evaluate", "--device cuda:3"): "evaluate_run: an unavailable CUDA device is a RuntimeError",
-    ("evaluate", "--detector-steps 0"):
-        "evaluate_run: `detector_steps or default` turns 0 into 400/4000 steps (and starts them). Fix: "
-        "`if detector_steps is None` and ValueError unless >= 1 (also in argparse with a positive-int type)",
-    ("evaluate", "--parser-steps 0"): "evaluate_run: parser_steps 0 becomes the default, as detector_steps",
-    ("evaluate", "--parser-steps -5"):
-        "evaluate_run: a negative --parser-steps is accepted (exit 0). Fix: ValueError unless >= 1",
-}  # fmt: skip
+KNOWN_CLI: dict[tuple[str, str], str] = {}  # all fixed (RunConfig.validate, b87c200)
 
 
 def cli_outcome_ok(outcome: str, valid: bool) -> bool:
