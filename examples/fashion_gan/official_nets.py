@@ -51,7 +51,9 @@ def _check_width(width: object) -> float:
             "width: expected a positive float (1.0 = official channels), "
             f"got {type(width).__name__} {width!r}"
         )
-    if not math.isfinite(width) or not width > 0:
+    if not math.isfinite(width):
+        raise ValueError(f"width: expected a finite positive float (1.0 = official channels), got {width!r}")
+    if not width > 0:
         raise ValueError(f"width: expected a positive float (1.0 = official channels), got {width!r}")
     return float(width)
 
