@@ -67,8 +67,12 @@ def test_fused_adam_step_equals_foreach_step(bc, model):
     a, la = _run(bc, model, bc.Variant("foreach", adam="foreach"))
     b, lb = _run(bc, model, bc.Variant("fused", adam="fused"))
     assert la == pytest.approx(lb, rel=1e-5, abs=1e-6)
+    compared = 0
     for (name, p), q in zip(a.generator.named_parameters(), b.generator.parameters(), strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
+        mask = p.grad.abs() > 1e-3  # not float noise (biases before a BatchNorm): Adam follows its sign
+        compared += int(mask.sum())
+        torch.testing.assert_close(p[mask], q[mask], rtol=1e-5, atol=1e-6, msg=name)
+    assert compared > 1000
 
 
 def test_bf16_channels_last_step(bc):
