@@ -288,8 +288,9 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
     generator, discriminator = models.generator.to(device), models.discriminator.to(device)
     if tc.channels_last:
         to_channels_last(generator, discriminator)
-    g_opt = make_adam(generator.parameters(), lr=tc.lr, betas=tc.betas, device=device)
-    d_opt = make_adam(discriminator.parameters(), lr=tc.lr, betas=tc.betas, device=device)
+    # Fused Adam on the CPU too: one pass per tensor, measured 4x faster than foreach (docs/speed.md).
+    g_opt = make_adam(generator.parameters(), lr=tc.lr, betas=tc.betas, device=device, fused=True)
+    d_opt = make_adam(discriminator.parameters(), lr=tc.lr, betas=tc.betas, device=device, fused=True)
     precision = make_precision(device, mode=tc.precision)
     ema = make_ema(generator, tc.ema_decay) if tc.ema_decay > 0 else None
     modules = {"generator": generator, "discriminator": discriminator}
