@@ -47,6 +47,8 @@ def segmentation_cross_entropy(
     """
     check_rank("logits", logits, 4, "(B, K, H, W)")
     check_floating("logits", logits)
+    if logits.numel() == 0:
+        raise ValueError(f"logits: expected a non-empty batch, got shape {tuple(logits.shape)}")
     check_tensor("labels", labels)
     if labels.is_floating_point():
         if labels.shape != logits.shape:

@@ -36,6 +36,8 @@ def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor | Sequence[t
     """
     check_tensor("real_logits", real_logits)
     check_floating("real_logits", real_logits)
+    if real_logits.numel() == 0:
+        raise ValueError(f"real_logits: expected a non-empty batch, got shape {tuple(real_logits.shape)}")
     if real_logits.ndim == 0:
         raise ValueError(f"real_logits: expected shape (B,) or (B, ...), got {tuple(real_logits.shape)}")
     inputs = [real_inputs] if isinstance(real_inputs, torch.Tensor) else real_inputs

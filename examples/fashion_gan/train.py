@@ -21,14 +21,10 @@ at the same step.
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-import shutil
 import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -355,9 +351,8 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
                         scalers=scalers,
                         config=cfg.to_dict(),
                         extra_state={"stage": stage, "model": model_dir.name, "skipped_steps": skipped_steps},
-                        keep_last=None,  # pruned below, crash-safely
+                        keep_last=tc.keep_last,  # pruned crash-safely (renamed, then deleted)
                     )
-                _prune_checkpoints(ckpt_dir, keep=last_saved, keep_last=tc.keep_last)
             except NonFiniteError as err:
                 raise TrainingStopped(
                     f"{err}: the weights of {model_dir.name} are not finite after step {step}, so "
@@ -492,22 +487,6 @@ def _train(cfg, stage, run_dir, model_dir, hint, dist, device, stop, resume, pro
         if log is not None:
             log.close()
     return model_dir
-
-
-def _prune_checkpoints(ckpt_dir: Path, *, keep: Path, keep_last: int) -> None:
-    """Delete all but the newest ``keep_last`` step folders, never leaving a half-deleted one behind.
-
-    Each folder is first renamed to a hidden ``.old-*`` name (atomic), then removed: a crash in the middle
-    leaves a hidden leftover (removed by the next save_checkpoint), never a damaged ``step-*`` folder.
-    """
-    older = [p for p in reversed(list_checkpoints(ckpt_dir)) if p != keep][keep_last - 1 :]
-    for folder in older:
-        doomed = ckpt_dir / f".old-{folder.name}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            os.replace(folder, doomed)
-            shutil.rmtree(doomed)
-        except OSError as err:  # a full disk does not stop training for want of deleting
-            warnings.warn(f"could not remove old checkpoint {folder}: {err}", stacklevel=2)
 
 
 def _intact(last: Path | None) -> str:

@@ -77,3 +77,8 @@ def test_errors():
         l1_reconstruction(torch.zeros(2, 3), torch.zeros(3, 2))
     with pytest.raises(TypeError, match="target: expected a floating-point tensor, got dtype torch.uint8"):
         l1_reconstruction(torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.uint8))
+
+
+def test_segmentation_cross_entropy_rejects_an_empty_batch():
+    with pytest.raises(ValueError, match=r"logits: expected a non-empty batch, got shape \(0, 7, 4, 4\)"):
+        segmentation_cross_entropy(torch.zeros(0, 7, 4, 4), torch.zeros(0, 4, 4, dtype=torch.long))

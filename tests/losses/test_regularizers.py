@@ -68,3 +68,9 @@ def test_errors():
         r1_penalty(x.sum(dim=1), [])
     with pytest.raises(ValueError, match="gamma: expected a non-negative float, got -1"):
         R1Penalty(gamma=-1)
+
+
+def test_r1_penalty_rejects_an_empty_batch():
+    inputs = torch.zeros(0, 3, 4, 4, requires_grad=True)
+    with pytest.raises(ValueError, match=r"real_logits: expected a non-empty batch, got shape \(0,\)"):
+        r1_penalty(torch.zeros(0), inputs)
