@@ -100,9 +100,7 @@ def redress_grid(redresser, people: dict, sentences, *, seed: int = 0, keep=()):
     p = people["image"].shape[0]
     cells = torch.cat([people["image"].unsqueeze(1), out["images"]], dim=1).flatten(0, 1)
     scale = 2 if cells.shape[-1] <= 64 else 1
-    return captioned_grid(
-        cells, rows=p, column_titles=["person", *sentences], scale=scale, wrap=16 * scale
-    ), out
+    return captioned_grid(cells, rows=p, column_titles=["person", *sentences], scale=scale), out
 
 
 def _people(args, cfg: RunConfig) -> tuple[dict, list[str], list[int]]:
@@ -232,7 +230,6 @@ def demo(args) -> int:
         rows=8,
         column_titles=["person", *DEMO_SENTENCES],
         scale=2 if seg_cells.shape[-1] <= 64 else 1,
-        wrap=32,
     )
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
     result = evaluate_run(run_dir)

@@ -67,7 +67,7 @@ def captioned_grid(
     column_titles: Sequence[str] = (),
     row_titles: Sequence[str] = (),
     scale: int = 1,
-    wrap: int = 22,
+    wrap: int | None = None,
 ) -> Image.Image:
     """A grid with wrapped column titles on top and optional row titles on the left."""
     grid = Image.fromarray(image_grid(images, rows=rows))
@@ -76,7 +76,9 @@ def captioned_grid(
     cols = images.shape[0] // rows
     cell_w = grid.width // cols
     font = _font(11)
-    wrapped = [textwrap.fill(t, width=max(8, wrap)) for t in column_titles]
+    # About 6 px per character of the 11 px font: wrap titles to the cell's width unless told otherwise.
+    width = wrap if wrap is not None else cell_w // 6 - 1
+    wrapped = [textwrap.fill(t, width=max(8, width)) for t in column_titles]
     title_lines = max((w.count("\n") + 1 for w in wrapped), default=0)
     top = 14 * title_lines + (6 if title_lines else 0)
     left = 70 if row_titles else 0
