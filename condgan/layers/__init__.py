@@ -7,6 +7,18 @@
 - :mod:`~condgan.layers.seg_encoding`: the official stage-2 condition (colour code, blur, offset).
 """
 
+from condgan.layers.blocks import (
+    Conv3x3Block,
+    ConvNormAct,
+    DownBlock,
+    UNetDecoder,
+    UNetEncoder,
+    UpBlock,
+    get_activation,
+    get_norm_layer,
+    init_weights,
+    unet_channels,
+)
 from condgan.layers.compositional import MASK_KINDS, CompositionalMapping, compose_regions
 from condgan.layers.conditioning import DesignCode, TileConcat, assemble_design_code, concat_code, tile_code
 from condgan.layers.label_maps import (
@@ -29,19 +41,6 @@ from condgan.layers.seg_encoding import (
     color_code_segmentation,
 )
 from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES, SpatialConstraint, spatial_constraint
-
-from condgan.layers.blocks import (
-    Conv3x3Block,
-    ConvNormAct,
-    DownBlock,
-    UNetDecoder,
-    UNetEncoder,
-    UpBlock,
-    get_activation,
-    get_norm_layer,
-    init_weights,
-    unet_channels,
-)
 
 __all__ = [
     # label_maps
