@@ -11,8 +11,9 @@ import torch
 from einops import rearrange
 from PIL import Image, ImageDraw, ImageFont
 
+from .data.contact_sheet import LABEL_COLORS
+
 __all__ = [
-    "DISPLAY_PALETTE",
     "colorize_labels",
     "image_grid",
     "captioned_grid",
@@ -20,25 +21,11 @@ __all__ = [
     "save_stage_samples",
 ]
 
-# Display colours of the 7 labels (background, hair, face, upper, lower, legs, arms): distinct at a glance.
-DISPLAY_PALETTE = torch.tensor(
-    [
-        [245, 245, 245],
-        [90, 50, 20],
-        [250, 200, 160],
-        [220, 40, 60],
-        [40, 80, 200],
-        [120, 200, 90],
-        [250, 160, 40],
-    ],
-    dtype=torch.uint8,
-)
-
 
 def colorize_labels(labels: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) label ids 0..6 -> (B, 3, H, W) uint8 colours."""
-    labels = labels.long().clamp(0, len(DISPLAY_PALETTE) - 1).cpu()
-    return rearrange(DISPLAY_PALETTE[labels], "b h w c -> b c h w")
+    """(B, H, W) label ids 0..6 -> (B, 3, H, W) uint8, in the colours of the data contact sheet's legend."""
+    rgb = torch.from_numpy(LABEL_COLORS)[labels.long().clamp(0, len(LABEL_COLORS) - 1).cpu()]
+    return rearrange(rgb, "b h w c -> b c h w")
 
 
 def image_grid(images: torch.Tensor, *, rows: int, pad: int = 2, fill: int = 255) -> np.ndarray:
