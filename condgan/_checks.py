@@ -24,6 +24,14 @@ __all__ = [
     "check_bool",
     "check_nonneg_float",
     "check_dtype_like",
+    "check_int",
+    "check_nonneg_int",
+    "check_optional_int",
+    "check_optional_bool",
+    "check_number",
+    "check_choice",
+    "check_int_sequence",
+    "check_power_of_two",
 ]
 
 
@@ -174,6 +182,153 @@ def check_dtype_like(
         f"{name}: expected dtype {reference.dtype} (the dtype of the weights; cast the input or the module; "
         f"under torch.autocast, float32 or the autocast dtype), got dtype {value.dtype}"
     )
+
+
+def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None) -> int:
+    """Check ``value`` is an ``int`` (bools and NumPy bools rejected, NumPy ints accepted) in ``[low, high]``.
+
+    The message says the whole expectation, e.g. ``"train.steps: expected an int >= 1, got 0"``.
+
+    Examples:
+        >>> check_int("steps", 3, low=1)
+        3
+        >>> check_int("steps", 0, low=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: steps: expected an int >= 1, got 0
+    """
+    import numpy as np
+
+    if low is not None and high is not None:
+        what = f"an int in [{low}, {high}]"
+    elif low is not None:
+        what = f"an int >= {low}"
+    elif high is not None:
+        what = f"an int <= {high}"
+    else:
+        what = "an int"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected {what}, got {type(value).__name__} {_short(value)}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name}: expected {what}, got {value}")
+    return int(value)
+
+
+def check_nonneg_int(name: str, value: object) -> int:
+    """Check ``value`` is an ``int >= 0`` (bools rejected).
+
+    Examples:
+        >>> check_nonneg_int("padding", 0)
+        0
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected a non-negative int, got {type(value).__name__} {_short(value)}")
+    if value < 0:
+        raise ValueError(f"{name}: expected a non-negative int, got {value}")
+    return value
+
+
+def check_optional_int(name: str, value: object) -> int | None:
+    """Check ``value`` is ``None`` or an ``int`` (bools, floats, tensors rejected) before any comparison."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise TypeError(f"{name}: expected an int or None, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_optional_bool(name: str, value: object) -> bool | None:
+    """Check ``value`` is ``None`` or a ``bool``."""
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool or None, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_number(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = True,
+) -> float:
+    """Check ``value`` is a finite real number (bools rejected) in the interval from ``low`` to ``high``.
+
+    ``open_low`` / ``open_high`` exclude the ends; the message writes the interval the usual way, e.g.
+    ``"train.lr: expected a finite number in (0.0, 3.4e+36), got -1.0"``.
+
+    Examples:
+        >>> check_number("lr", 1e-3, low=0.0, open_low=True)
+        0.001
+        >>> check_number("lr", 0.0, low=0.0, open_low=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: lr: expected a finite number in (0.0, inf), got 0.0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__} {_short(value)}")
+    too_low = low is not None and (value <= low if open_low else value < low)
+    too_high = high is not None and (value >= high if open_high else value > high)
+    if not math.isfinite(value) or too_low or too_high:
+        left = ("(" if open_low else "[") + (f"{low}" if low is not None else "-inf")
+        right = (f"{high}" if high is not None else "inf") + (")" if open_high or high is None else "]")
+        raise ValueError(f"{name}: expected a finite number in {left}, {right}, got {value!r}")
+    return float(value)
+
+
+def check_choice(name: str, value: object, choices: Sequence[object]) -> object:
+    """Check ``value`` is one of ``choices`` (compared with ``==``; bools never pass for ints).
+
+    Examples:
+        >>> check_choice("mode", "area", ("area", "bicubic"))
+        'area'
+        >>> check_choice("mode", "cubic", ("area", "bicubic"))
+        Traceback (most recent call last):
+        ...
+        ValueError: mode: expected one of ['area', 'bicubic'], got 'cubic'
+    """
+    # A tensor's == is element-wise, and True == 1: neither may pass as a choice.
+    found = not isinstance(value, torch.Tensor) and any(
+        value is c or (value == c and isinstance(value, bool) == isinstance(c, bool)) for c in choices
+    )
+    if not found:
+        raise ValueError(f"{name}: expected one of {list(choices)}, got {_short(value)}")
+    return value
+
+
+def check_int_sequence(
+    name: str, value: object, *, low: int = 1, allow_empty: bool = False
+) -> tuple[int, ...]:
+    """Check ``value`` is a sequence (not a string) of ints ``>= low``; return it as a tuple.
+
+    Examples:
+        >>> check_int_sequence("channels", [8, 16])
+        (8, 16)
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        what = "positive ints" if low == 1 else f"ints >= {low}"
+        raise TypeError(f"{name}: expected a sequence of {what}, got {type(value).__name__}")
+    out = tuple(value)
+    if not out and not allow_empty:
+        raise ValueError(f"{name}: expected at least one value, got an empty sequence")
+    for i, v in enumerate(out):
+        if low == 1:
+            check_positive_int(f"{name}[{i}]", v)
+        else:
+            check_int(f"{name}[{i}]", v, low=low)
+    return tuple(int(v) for v in out)
+
+
+def check_power_of_two(name: str, value: object, *, minimum: int = 1) -> int:
+    """Check ``value`` is a power-of-two int ``>= minimum``.
+
+    Examples:
+        >>> check_power_of_two("image_size", 64, minimum=16)
+        64
+    """
+    check_positive_int(name, value)
+    if value < minimum or value & (value - 1):
+        raise ValueError(f"{name}: expected a power of two >= {minimum}, got {value}")
+    return value
 
 
 def _short(value: object) -> str:
