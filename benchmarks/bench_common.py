@@ -32,14 +32,13 @@ for _p in (ROOT, ROOT / "examples"):  # so the scripts run from a checkout witho
         sys.path.append(str(_p))
 
 import torch  # noqa: E402
-from fashion_gan.conditions import build_conditions  # noqa: E402
 from fashion_gan.config import RunConfig, preset  # noqa: E402
-from fashion_gan.models import StepInputs, build_stage, design_code, stage_inputs  # noqa: E402
+from fashion_gan.modeling import Stage, StepInputs, all_stages, get_stage  # noqa: E402
+from fashion_gan.training.step import make_step, prepare_inputs  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from condgan.losses import l1_reconstruction, segmentation_cross_entropy  # noqa: E402
 from condgan.text import RNNTextEncoder  # noqa: E402
-from condgan.train import conditional_gan_step, make_adam, make_precision, to_channels_last  # noqa: E402
+from condgan.train import make_adam, make_precision, to_channels_last  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_baseline import PlainStep  # noqa: E402
@@ -66,12 +65,8 @@ __all__ = [
 
 RESULTS = ROOT / "benchmarks" / "results"
 
-#: The benchmarked models: (label, stage, render kind).
-MODELS: dict[str, tuple[str, str | None]] = {
-    "shape": ("shape", None),
-    "render_compositional": ("render", "compositional"),
-    "render_ih1_skip": ("render", "ih1_skip"),
-}
+#: The benchmarked models (stage names): stage 1, the paper's render model and the official released one.
+MODELS: tuple[str, ...] = tuple(s.name for s in all_stages() if s.benchmarked)
 
 
 @dataclass(frozen=True)
@@ -144,25 +139,14 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _channels_last_inputs(inputs: StepInputs) -> StepInputs:
-    def cl(t: Any) -> Any:
-        return t.contiguous(memory_format=torch.channels_last) if torch.is_tensor(t) and t.ndim == 4 else t
-
-    return inputs._replace(
-        g_inputs=tuple(cl(t) for t in inputs.g_inputs),
-        real=tuple(cl(t) for t in inputs.real),
-        mismatched=None if inputs.mismatched is None else tuple(cl(t) for t in inputs.mismatched),
-        fake_conditions=tuple(cl(t) for t in inputs.fake_conditions),
-    )
-
-
 @dataclass
 class Iteration:
     """One model's training iteration in one :class:`Variant`, on a fixed uint8 batch already on the device.
 
-    ``run()`` does everything a training step of ``fashion_gan.train`` does once the batch is on the
-    device: the conditions from the uint8 batch, the frozen text code, fresh noise, the stage's inputs, then
-    the D step and the G step (condgan's :func:`~condgan.train.conditional_gan_step`, or the plain baseline).
+    ``run()`` is exactly a training step of ``fashion-gan train`` once the batch is on the device
+    ([`make_step`][fashion_gan.training.step.make_step]: the conditions from the uint8 batch, the frozen text
+    code, the stage's inputs, the D step and the G step), with fresh noise each call; or, for the plain
+    variant, the baseline's step on the same inputs.
     """
 
     model: str
@@ -170,9 +154,9 @@ class Iteration:
     cfg: RunConfig
     device: torch.device
     batch: dict[str, torch.Tensor]
-    models: Any
+    stage: Stage
     encoder: RNNTextEncoder
-    step_fn: Callable[[StepInputs, Any], dict[str, float]]
+    step_fn: Callable[[dict, int], dict[str, float]]
     generator: torch.nn.Module
     discriminator: torch.nn.Module
     eager_generator: torch.nn.Module
@@ -183,31 +167,36 @@ class Iteration:
     def batch_size(self) -> int:
         return int(self.batch["image"].shape[0])
 
+    def noisy_batch(self) -> dict[str, torch.Tensor]:
+        """The fixed batch with fresh noise ``z`` (drawn from the global RNG, as the baseline draws it)."""
+        z = torch.randn(self.batch_size, self.cfg.model.z_dim, device=self.device)
+        return {**self.batch, "noise": z}
+
     def inputs(self) -> tuple[StepInputs, Any]:
-        cfg = self.cfg
-        cond = build_conditions(
-            self.batch["image"],
-            self.batch["labels"],
-            constraint_size=cfg.model.constraint_size,
-            constraint_mode=cfg.model.constraint_mode,
+        """The step's inputs (and conditions) for a noisy batch, as ``make_step`` builds them."""
+        return prepare_inputs(
+            self.stage, self.noisy_batch(), cfg=self.cfg, text_encoder=self.encoder, device=self.device
         )
-        with torch.no_grad():
-            code = design_code(self.encoder, self.batch["word_ids"], cond.appearance, cfg.model)
-        z = torch.randn(code.shape[0], cfg.model.z_dim, device=self.device)
-        inputs = stage_inputs(self.models, cond, code, z)
-        if self.variant.channels_last and not self.variant.plain:
-            inputs = _channels_last_inputs(inputs)
-        return inputs, cond
 
     def run(self) -> dict[str, float]:
         """One iteration."""
-        inputs, cond = self.inputs()
-        return self.step_fn(inputs, cond)
+        return self.step_fn(self.noisy_batch(), 1)
 
     def run_eager(self) -> dict[str, float]:
         """One iteration with the uncompiled modules (the same math; what FLOP counting sees)."""
-        inputs, cond = self.inputs()
-        return (self.extra.get("eager_step") or self.step_fn)(inputs, cond)
+        return (self.extra.get("eager_step") or self.step_fn)(self.noisy_batch(), 1)
+
+
+def _variant_config(cfg: RunConfig, variant: Variant) -> RunConfig:
+    """``cfg`` with the variant's switches as the run's ``train`` fields (what ``make_step`` reads)."""
+    return cfg.replace(
+        train={
+            "precision": variant.precision,
+            "channels_last": variant.channels_last and not variant.plain,
+            "single_d_call": variant.single_d_call,
+            "on_nonfinite": "stop",  # as training does: a NaN raises (and no buffer copies per step)
+        }
+    )
 
 
 def build_iteration(
@@ -219,40 +208,30 @@ def build_iteration(
     batch: Mapping[str, torch.Tensor],
     seed: int = 0,
 ) -> Iteration:
-    """Build ``model`` (a key of :data:`MODELS`) with fresh weights (seeded) for ``variant`` on ``device``."""
+    """Build ``model`` (a name in ``MODELS``) with fresh weights (seeded) for ``variant`` on ``device``."""
     if model not in MODELS:
         raise ValueError(f"model: expected one of {sorted(MODELS)}, got {model!r}")
     if not isinstance(variant, Variant):
         raise TypeError(f"variant: expected a Variant, got {type(variant).__name__}")
     dev = torch.device(device)
-    stage, render = MODELS[model]
-    if render is not None:
-        cfg = cfg.replace(model={"render": render})
+    stage = get_stage(model)
+    cfg = _variant_config(stage.configure(cfg), variant)
     torch.manual_seed(seed)
-    models = build_stage(cfg, stage)
-    g, d = models.generator.to(dev), models.discriminator.to(dev)
-    models.generator, models.discriminator = g, d
+    g, d = (net.to(dev) for net in stage.build(cfg))
     on_dev = {k: v.to(dev) for k, v in batch.items()}
     encoder = text_encoder(cfg, dev, seed=seed)
-    rec_weight = cfg.train.seg_weight if stage == "shape" else cfg.train.l1_weight
+    parts = (model, variant, cfg, dev, on_dev, stage, encoder)
 
     if variant.plain:
-        plain = PlainStep(models, reconstruction_weight=rec_weight, lr=cfg.train.lr)
-        return Iteration(
-            model,
-            variant,
-            cfg,
-            dev,
-            on_dev,
-            models,
-            encoder,
-            lambda inputs, cond: plain(inputs, cond.labels, cond.images),
-            g,
-            d,
-            g,
-            d,
-            {"plain": plain},
+        plain = PlainStep(
+            stage, g, d, reconstruction_weight=stage.reconstruction_weight(cfg), lr=cfg.train.lr
         )
+
+        def plain_step(batch: dict, step: int) -> dict[str, float]:
+            inputs, cond = prepare_inputs(stage, batch, cfg=cfg, text_encoder=encoder, device=dev)
+            return plain(inputs, cond.labels, cond.images)
+
+        return Iteration(*parts, plain_step, g, d, g, d, {"plain": plain})
 
     if variant.channels_last:
         to_channels_last(g, d)
@@ -264,38 +243,24 @@ def build_iteration(
     else:
         g_run, d_run = g, d
 
-    def make_step(gm: torch.nn.Module, dm: torch.nn.Module) -> Callable[[StepInputs, Any], dict[str, float]]:
-        def step(inputs: StepInputs, cond: Any) -> dict[str, float]:
-            if stage == "shape":
-                rec = lambda fake: segmentation_cross_entropy(fake, cond.labels)  # noqa: E731
-            else:
-                rec = lambda fake: l1_reconstruction(fake, cond.images)  # noqa: E731
-            return conditional_gan_step(
-                generator=gm,
-                discriminator=dm,
-                g_optimizer=g_opt,
-                d_optimizer=d_opt,
-                g_inputs=inputs.g_inputs,
-                real=inputs.real,
-                mismatched=inputs.mismatched,
-                fake_conditions=inputs.fake_conditions,
-                reconstruction=rec,
-                reconstruction_weight=rec_weight,
-                loss=cfg.train.loss,
-                d_weights=cfg.train.d_weights,
-                single_d_call=variant.single_d_call,
-                precision=precision,
-                check_finite=variant.check_finite,
-                on_nonfinite="skip",
-                stage=model,
-            )
+    def step_with(gm: torch.nn.Module, dm: torch.nn.Module) -> Callable[[dict, int], dict[str, float]]:
+        return make_step(
+            stage,
+            cfg=cfg,
+            generator=g,
+            discriminator=d,
+            g_optimizer=g_opt,
+            d_optimizer=d_opt,
+            text_encoder=encoder,
+            precision=precision,
+            device=dev,
+            g_train=gm,
+            d_train=dm,
+            check_finite=variant.check_finite,
+        )
 
-        return step
-
-    it = Iteration(
-        model, variant, cfg, dev, on_dev, models, encoder, make_step(g_run, d_run), g_run, d_run, g, d
-    )
-    it.extra["eager_step"] = make_step(g, d) if variant.compile else it.step_fn
+    it = Iteration(*parts, step_with(g_run, d_run), g_run, d_run, g, d)
+    it.extra["eager_step"] = step_with(g, d) if variant.compile else it.step_fn
     return it
 
 

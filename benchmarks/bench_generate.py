@@ -3,7 +3,8 @@
 Part 1 (``generators``), at the run size (official 128x128, width 1.0 by default): for the stage-1 generator
 (``shape``), the stage-2 generators (``render_compositional``, composed with the one-hot segmentation, and
 ``render_ih1_skip``) and the chained ``two_stage`` pipeline (stage 1 -> argmax -> colour code -> compositional
-stage 2, as :class:`fashion_gan.generate.Redresser` runs it), in eval mode under ``torch.inference_mode``:
+stage 2, as ``fashion_gan.inference.redress.Redresser`` runs it), in eval mode under
+``torch.inference_mode``:
 
     batch-1 latency (median ms) and images/s at ``--large-batch``, in ``fp32`` and in ``fast`` mode
     (bf16 autocast + channels_last).
@@ -36,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common as bc  # noqa: E402
 import torch  # noqa: E402
-from fashion_gan.conditions import build_conditions  # noqa: E402
 from fashion_gan.config import RunConfig, preset  # noqa: E402
-from fashion_gan.models import build_stage, design_code, generate_stage, render_from_labels  # noqa: E402
+from fashion_gan.modeling import build_conditions, design_code, get_stage  # noqa: E402
 
-GEN_MODELS = ("shape", "render_compositional", "render_ih1_skip", "two_stage")
+#: The benchmarked stages alone, and the two-stage chain (stage 1, then the compositional render).
+GEN_MODELS = (*bc.MODELS, "two_stage")
 COLUMNS = ["model", "mode", "latency_ms_b1", "batch", "img_s", "gflop_img"]
 
 
@@ -66,19 +67,13 @@ class GeneratorRunner:
         torch.manual_seed(seed)
         self.encoder = bc.text_encoder(cfg, device, seed=seed)
         self.stages: dict[str, Any] = {}
-        needed = {
-            "shape": ["shape"],
-            "render_compositional": ["compositional"],
-            "render_ih1_skip": ["ih1_skip"],
-            "two_stage": ["shape", "compositional"],
-        }[name]
-        for key in needed:
-            stage_cfg = cfg if key == "shape" else cfg.replace(model={"render": key})
-            models = build_stage(stage_cfg, "shape" if key == "shape" else "render")
-            g = models.generator.to(device).eval().requires_grad_(False)
+        for key in ("shape", "render_compositional") if name == "two_stage" else (name,):
+            stage = get_stage(key)
+            g, _ = stage.build(stage.configure(cfg))
+            g = g.to(device).eval().requires_grad_(False)
             if mode == "fast":
                 g = g.to(memory_format=torch.channels_last)
-            self.stages[key] = (models, g)
+            self.stages[key] = (stage, g)
 
     def prepare(self, batch_size: int) -> dict[str, Any]:
         """Conditions, codes and noise for ``batch_size`` people (untimed)."""
@@ -108,12 +103,12 @@ class GeneratorRunner:
         cond, code = inputs["cond"], inputs["code"]
         with _mode_context(self.mode, self.device):
             if self.name == "two_stage":
-                shape_models, shape_g = self.stages["shape"]
-                render_models, render_g = self.stages["compositional"]
+                _, shape_g = self.stages["shape"]
+                render, render_g = self.stages["render_compositional"]
                 labels = shape_g(inputs["z1"], code, cond.constraint4).argmax(1)
-                return render_from_labels(render_models, render_g, labels, code, inputs["z2"])
-            models, g = next(iter(self.stages.values()))
-            return generate_stage(models, g, cond, code, inputs["z1"])
+                return render.render(render_g, labels, code, inputs["z2"])
+            stage, g = next(iter(self.stages.values()))
+            return stage.generate(g, cond, code, inputs["z1"])
 
 
 def bench_generators(
@@ -181,15 +176,14 @@ def write_random_run(run_dir: Path, cfg: RunConfig, *, render: str = "compositio
     }
     path.with_suffix(".json").write_text(json.dumps({"kwargs": kwargs, "source": "random (benchmark)"}))
     torch.manual_seed(seed)
-    for stage in ("shape", "render"):
-        models = build_stage(cfg, stage)
-        name = runs.model_dir_name(stage, cfg.model)
+    for stage in (get_stage("shape"), get_stage(f"render_{render}")):
+        g, d = stage.build(cfg)
         save_checkpoint(
-            run_dir / name / "checkpoints",
+            run_dir / stage.name / "checkpoints",
             step=1,
-            modules={"generator": models.generator, "discriminator": models.discriminator},
+            modules={"generator": g, "discriminator": d},
             config=cfg.to_dict(),
-            extra_state={"stage": stage, "model": name},
+            extra_state={"stage": stage.kind, "model": stage.name},
         )
     return run_dir
 
@@ -199,8 +193,8 @@ def bench_grid(
 ) -> dict[str, Any]:
     """Seconds to load a run's two stages and to draw the 8x8 redress grid (64 images) on ``device``."""
     from fashion_gan import runs
-    from fashion_gan.commands import DEMO_SENTENCES, redress_grid
-    from fashion_gan.generate import Redresser
+    from fashion_gan.cli.commands import DEMO_SENTENCES, redress_grid
+    from fashion_gan.inference.redress import Redresser
 
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         run_dir = write_random_run(Path(tmp) / "run", cfg)

@@ -3,7 +3,7 @@
 ``bench_data.py`` measures the datasets themselves (samples/s of synthetic drawing, HDF5 streaming, the uint8
 cache). This script measures what one training step waits for, end to end, in samples/s:
 
-- ``loader``: the loop of ``fashion_gan.train``: a ``DataLoader`` over ``StepBatches`` (worker processes
+- ``loader``: the training loop's ``DataLoader`` over ``StepBatches`` (worker processes
   build whole step batches of synthetic people, uint8), pinned memory on CUDA, the copy to the device and
   ``build_conditions`` (float images, one-hot, the 4x8x8 and 7x8x8 constraints, the colour code, appearance).
 - ``device_cache``: the same steps from :class:`fashion_gan.data.device_cache.DeviceCache` (the whole uint8
@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_common as bc  # noqa: E402
 import torch  # noqa: E402
-from fashion_gan.conditions import build_conditions  # noqa: E402
 from fashion_gan.data.device_cache import DeviceCache  # noqa: E402
 from fashion_gan.data.synthetic import SyntheticMannequins  # noqa: E402
-from fashion_gan.sampling import StepBatches, step_indices  # noqa: E402
+from fashion_gan.modeling.conditions import build_conditions  # noqa: E402
+from fashion_gan.training.sampling import StepBatches, step_indices  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 COLUMNS = ["path", "batch", "workers", "samples_s", "ms_step"]

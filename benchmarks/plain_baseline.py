@@ -1,8 +1,8 @@
 """The plain baseline: one FashionGAN training iteration written the straightforward way.
 
-This is what the benchmarks compare condgan's step against. It trains the SAME networks
-(:func:`fashion_gan.models.build_stage`) on the SAME inputs (:func:`fashion_gan.models.stage_inputs`) with the
-same losses, but without any of the speed features:
+This is what the benchmarks compare condgan's step against. It trains the SAME networks (a registered stage's
+``build``) on the SAME inputs ([`prepare_inputs`][fashion_gan.training.step.prepare_inputs]) with the same
+losses, but without any of the speed features:
 
 - float32 everywhere (no autocast), eager (no ``torch.compile``), NCHW tensors (no channels_last);
 - three separate discriminator calls in the D step (real, mismatched, fake.detach());
@@ -11,7 +11,7 @@ same losses, but without any of the speed features:
   gradients are computed and thrown away by the next ``zero_grad``;
 - every loss is read back with ``.item()`` for logging.
 
-The math is the matching-aware objective of the official code (reference doc section 3.1):
+The math is the matching-aware objective of the official code (all three D terms with weight 1):
 ``L_D = BCE(D(x, c), 1) + BCE(D(x', c'), 0) + BCE(D(G(z), c), 0)`` and
 ``L_G = BCE(D(G(z), c), 1) + 100 * rec(G(z))`` (cross-entropy to the labels in stage 1, L1 to the image in
 stage 2).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from fashion_gan.models import StageModels, StepInputs
+from fashion_gan.modeling import Stage, StepInputs
 from torch import nn
 
 __all__ = ["PlainStep", "plain_adam"]
@@ -40,26 +40,34 @@ class PlainStep:
     """A straightforward D step + G step over one stage's networks.
 
     Args:
-        models: One stage from :func:`fashion_gan.models.build_stage` (its networks are trained in place).
+        stage: The registered stage whose networks these are (it says which reconstruction to use).
+        generator: Its generator (trained in place).
+        discriminator: Its discriminator (trained in place).
         reconstruction_weight: Weight of the supervised term (official 100).
         lr: Adam learning rate (official 2e-4, beta1 0.5).
     """
 
     def __init__(
-        self, models: StageModels, *, reconstruction_weight: float = 100.0, lr: float = 2e-4
+        self,
+        stage: Stage,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        *,
+        reconstruction_weight: float = 100.0,
+        lr: float = 2e-4,
     ) -> None:
-        if not isinstance(models, StageModels):
-            raise TypeError(f"models: expected a fashion_gan.models.StageModels, got {type(models).__name__}")
-        self.models = models
-        self.generator: nn.Module = models.generator
-        self.discriminator: nn.Module = models.discriminator
+        if not isinstance(stage, Stage):
+            raise TypeError(f"stage: expected a fashion_gan.modeling.Stage, got {type(stage).__name__}")
+        self.stage = stage
+        self.generator = generator
+        self.discriminator = discriminator
         self.g_opt = plain_adam(self.generator.parameters(), lr=lr)
         self.d_opt = plain_adam(self.discriminator.parameters(), lr=lr)
         self.reconstruction_weight = float(reconstruction_weight)
 
     def reconstruction(self, fake: torch.Tensor, labels: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
         """Stage 1: per-pixel cross-entropy to the labels; otherwise L1 to the real image."""
-        if self.models.kind == "shape":
+        if self.stage.reconstruction == "cross_entropy":
             return F.cross_entropy(fake, labels)
         return F.l1_loss(fake, images)
 

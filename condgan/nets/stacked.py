@@ -8,8 +8,8 @@ uses: each stage stays a plain submodule that can be trained alone, and ``forwar
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -91,16 +91,23 @@ class StackedPipeline(nn.Module):
         return condition
 
     def render(
-        self, z: torch.Tensor | None, code: torch.Tensor | None, segmentation: torch.Tensor
+        self,
+        z: torch.Tensor | None,
+        code: torch.Tensor | None,
+        segmentation: torch.Tensor,
+        **stage2_kwargs: Any,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Stage 2 alone from a segmentation (stage-1 output or ground truth): returns (condition, image)."""
+        """Stage 2 alone from a segmentation (stage-1 output or ground truth): returns (condition, image).
+
+        ``stage2_kwargs`` go to ``stage2`` as keyword arguments (e.g. a source image for kept regions).
+        """
         check_tensor("segmentation", segmentation)
         if self.detach_between:
             segmentation = segmentation.detach()
         condition = self._encode(segmentation)
         if self.pass_segmentation:
-            return condition, self.stage2(z, code, condition, segmentation)
-        return condition, self.stage2(z, code, condition)
+            return condition, self.stage2(z, code, condition, segmentation, **stage2_kwargs)
+        return condition, self.stage2(z, code, condition, **stage2_kwargs)
 
     def forward(
         self,
@@ -110,9 +117,14 @@ class StackedPipeline(nn.Module):
         z_image: torch.Tensor | None,
         *,
         code_image: torch.Tensor | None = None,
+        stage2_kwargs: Mapping[str, Any] | None = None,
     ) -> StackedOutput:
-        """Run both stages; ``code_image`` (default: ``code``) conditions stage 2."""
+        """Run both stages; ``code_image`` (default: ``code``) conditions stage 2.
+
+        ``stage2_kwargs`` are passed to ``stage2`` as keyword arguments.
+        """
         segmentation = self.stage1(z_shape, code, constraint)
         check_tensor("stage1 output", segmentation)
-        condition, image = self.render(z_image, code if code_image is None else code_image, segmentation)
+        code2 = code if code_image is None else code_image
+        condition, image = self.render(z_image, code2, segmentation, **dict(stage2_kwargs or {}))
         return StackedOutput(segmentation, condition, image)

@@ -8,17 +8,18 @@ Two presets:
 - ``demo``: a small configuration that learns visibly on 2 CPU cores in minutes (64x64, channels x 0.25,
   batch 16, bf16 autocast, a few hundred iterations per model).
 
-The configs are turned into keyword arguments for condgan's layers in one place, :mod:`fashion_gan.models`.
+The configs are turned into keyword arguments for condgan's layers by the stages of `fashion_gan.modeling`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from condgan._checks import check_bool, check_choice, check_int, check_number
 
 __all__ = [
     "DataConfig",
@@ -28,13 +29,8 @@ __all__ = [
     "RunConfig",
     "PRESETS",
     "preset",
-    "RENDER_KINDS",
-    "STAGES",
     "resolve_device",
 ]
-
-RENDER_KINDS = ("compositional", "plain", "ih1_skip", "ih1")
-STAGES = ("shape", "render", "onestep")
 
 
 @dataclass
@@ -71,7 +67,7 @@ class ModelConfig:
     code_reduced: int = 20  # the learned 1x1 reduction of the design code (official: text 100 -> 20)
     constraint_size: int = 8
     constraint_mode: str = "bicubic"  # official: MATLAB imresize (antialiased bicubic) of the merged masks
-    render: str = "compositional"  # stage-2 generator: compositional | plain | ih1_skip | ih1
+    render: str = "compositional"  # stage-2 generator: a render stage of fashion_gan.modeling
     onestep_constraint: int = 7  # One-Step GAN baseline: 7 (8-7) or 4 (8-4) constraint channels
     wearer: bool = True  # append the wearer's appearance (skin, hair colour, hair extent) to the design code
     keep_regions: tuple[int, ...] = ()  # labels the compositional layer takes from the input at generation
@@ -178,113 +174,93 @@ class RunConfig:
             ...
             ValueError: train.log_every: expected an int >= 1, got 0
         """
-        from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES
-        from condgan.losses import ADVERSARIAL_KINDS
-
-        d, x, m, t = self.data, self.text, self.model, self.train
-        _choice(d, "data", "source", ("synthetic", "official"))
-        _int(d, "data", "image_size", 32)
-        if d.image_size > 256 or d.image_size & (d.image_size - 1):
-            raise ValueError(f"data.image_size: expected a power of two in [32, 256], got {d.image_size}")
-        for name in ("num_train", "num_test"):
-            _int(d, "data", name, 1)
-        for name in ("seed", "workers"):
-            _int(d, "data", name, 0)
-        for name in ("root", "cache"):
-            if getattr(d, name) is not None and not isinstance(getattr(d, name), str):
-                raise TypeError(f"data.{name}: expected a path string or None, got {getattr(d, name)!r}")
-        if not isinstance(x.encoder, str) or not x.encoder:
-            raise TypeError(f"text.encoder: expected 'train' or a path string, got {x.encoder!r}")
-        for name in ("steps", "batch_size", "hidden_size"):
-            _int(x, "text", name, 1)
-        _number(x, "text", "lr", low=0.0, open_low=True)
-        _number(m, "model", "width", low=0.0, open_low=True)
-        for name in ("z_dim", "code_reduced"):
-            _int(m, "model", name, 1)
-        if m.constraint_size != 8:
-            raise ValueError(
-                f"model.constraint_size: the FashionGAN networks fuse the constraint at 8x8, got "
-                f"{m.constraint_size!r}"
-            )
-        _choice(m, "model", "constraint_mode", tuple(SPATIAL_CONSTRAINT_MODES))
-        _choice(m, "model", "render", RENDER_KINDS)
-        _choice(m, "model", "onestep_constraint", (4, 7))
-        _bool(m, "model", "wearer")
-        keep = m.keep_regions
-        if not isinstance(keep, (tuple, list)) or not all(
-            isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep
-        ):
-            raise ValueError(f"model.keep_regions: expected label ids in 0..6, got {keep!r}")
-        for name in ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"):
-            _int(t, "train", name, 1)
-        _int(t, "train", "batch_size", 2)  # BatchNorm on the 1x1 code features needs two samples per process
-        for name in ("seed", "threads"):
-            _int(t, "train", name, 0)
-        if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
-            raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
-        # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
-        _number(t, "train", "lr", low=0.0, high=3.4e36, open_low=True)
-        for name in ("seg_weight", "l1_weight"):
-            _number(t, "train", name, low=0.0)
-        _number(t, "train", "ema_decay", low=0.0, high=1.0)
-        for name, count in (("betas", 2), ("d_weights", 3)):
-            value = getattr(t, name)
-            ok = isinstance(value, (tuple, list)) and len(value) == count
-            ok = ok and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
-            )
-            ok = ok and (all(0 <= v < 1 for v in value) if name == "betas" else all(v >= 0 for v in value))
-            if not ok:
-                what = (
-                    "two numbers in [0, 1)"
-                    if name == "betas"
-                    else "three numbers >= 0 (real, mismatch, fake)"
-                )
-                raise ValueError(f"train.{name}: expected {what}, got {value!r}")
-        _choice(t, "train", "loss", tuple(ADVERSARIAL_KINDS))
-        _choice(t, "train", "precision", ("fp32", "bf16", "fp16"))
-        _choice(t, "train", "on_nonfinite", ("stop", "skip"))
-        for name in ("channels_last", "compile", "single_d_call"):
-            _bool(t, "train", name)
-        if t.device != "auto":
-            resolve_device(t.device, what="train.device")
+        _validate_data(self.data)
+        _validate_text(self.text)
+        _validate_model(self.model)
+        _validate_train(self.train)
         return self
 
 
-_EXPECTED_SEQUENCES = {
-    "betas": "two numbers in [0, 1)",
-    "d_weights": "three numbers >= 0 (real, mismatch, fake)",
-}
+def _ints(section, where: str, names: tuple[str, ...], low: int) -> None:
+    for name in names:
+        check_int(f"{where}.{name}", getattr(section, name), low=low)
 
 
-def _int(section, where: str, name: str, low: int) -> None:
-    value = getattr(section, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{where}.{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{where}.{name}: expected an int >= {low}, got {value}")
+def _validate_data(d: DataConfig) -> None:
+    check_choice("data.source", d.source, ("synthetic", "official"))
+    check_int("data.image_size", d.image_size, low=32)
+    if d.image_size > 256 or d.image_size & (d.image_size - 1):
+        raise ValueError(f"data.image_size: expected a power of two in [32, 256], got {d.image_size}")
+    _ints(d, "data", ("num_train", "num_test"), 1)
+    _ints(d, "data", ("seed", "workers"), 0)
+    for name in ("root", "cache"):
+        if getattr(d, name) is not None and not isinstance(getattr(d, name), str):
+            raise TypeError(f"data.{name}: expected a path string or None, got {getattr(d, name)!r}")
 
 
-def _number(section, where: str, name: str, *, low: float, high: float | None = None, open_low=False) -> None:
-    value = getattr(section, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{where}.{name}: expected a number, got {type(value).__name__} {value!r}")
-    bad = not math.isfinite(value) or (value <= low if open_low else value < low)
-    if bad or (high is not None and value >= high):
-        left, right = "(" if open_low else "[", f"{high})" if high is not None else "inf)"
-        raise ValueError(f"{where}.{name}: expected a finite number in {left}{low}, {right}, got {value!r}")
+def _validate_text(x: TextConfig) -> None:
+    if not isinstance(x.encoder, str) or not x.encoder:
+        raise TypeError(f"text.encoder: expected 'train' or a path string, got {x.encoder!r}")
+    _ints(x, "text", ("steps", "batch_size", "hidden_size"), 1)
+    check_number("text.lr", x.lr, low=0.0, open_low=True)
 
 
-def _choice(section, where: str, name: str, choices: tuple) -> None:
-    value = getattr(section, name)
-    if value not in choices:
-        raise ValueError(f"{where}.{name}: expected one of {list(choices)}, got {value!r}")
+def _validate_model(m: ModelConfig) -> None:
+    from condgan.layers import SPATIAL_CONSTRAINT_MODES
+
+    from .modeling import variants
+
+    check_number("model.width", m.width, low=0.0, open_low=True)
+    _ints(m, "model", ("z_dim", "code_reduced"), 1)
+    if m.constraint_size != 8:
+        raise ValueError(
+            f"model.constraint_size: the FashionGAN networks fuse the constraint at 8x8, got "
+            f"{m.constraint_size!r}"
+        )
+    check_choice("model.constraint_mode", m.constraint_mode, tuple(SPATIAL_CONSTRAINT_MODES))
+    check_choice("model.render", m.render, variants("render", "render"))
+    check_choice("model.onestep_constraint", m.onestep_constraint, variants("onestep", "onestep_constraint"))
+    check_bool("model.wearer", m.wearer)
+    keep = m.keep_regions
+    if not isinstance(keep, (tuple, list)) or not all(
+        isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep
+    ):
+        raise ValueError(f"model.keep_regions: expected label ids in 0..6, got {keep!r}")
 
 
-def _bool(section, where: str, name: str) -> None:
-    value = getattr(section, name)
-    if not isinstance(value, bool):
-        raise TypeError(f"{where}.{name}: expected True or False, got {type(value).__name__} {value!r}")
+def _numbers(name: str, value: object, count: int, low: float, high: float | None, what: str) -> None:
+    ok = isinstance(value, (tuple, list)) and len(value) == count
+    try:
+        for v in value if ok else ():
+            check_number(name, v, low=low, high=high)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: expected {what}, got {value!r}")
+
+
+def _validate_train(t: TrainConfig) -> None:
+    from condgan.losses import ADVERSARIAL_KINDS
+
+    _ints(t, "train", ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"), 1)
+    check_int("train.batch_size", t.batch_size, low=2)  # BatchNorm on the 1x1 code needs two samples
+    _ints(t, "train", ("seed", "threads"), 0)
+    if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
+        raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
+    # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
+    check_number("train.lr", t.lr, low=0.0, high=3.4e36, open_low=True)
+    for name in ("seg_weight", "l1_weight"):
+        check_number(f"train.{name}", getattr(t, name), low=0.0)
+    check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)
+    _numbers("train.betas", t.betas, 2, 0.0, 1.0, "two numbers in [0, 1)")
+    _numbers("train.d_weights", t.d_weights, 3, 0.0, None, "three numbers >= 0 (real, mismatch, fake)")
+    check_choice("train.loss", t.loss, tuple(ADVERSARIAL_KINDS))
+    check_choice("train.precision", t.precision, ("fp32", "bf16", "fp16"))
+    check_choice("train.on_nonfinite", t.on_nonfinite, ("stop", "skip"))
+    for name in ("channels_last", "compile", "single_d_call"):
+        check_bool(f"train.{name}", getattr(t, name))
+    if t.device != "auto":
+        resolve_device(t.device, what="train.device")
 
 
 def resolve_device(name: object, *, what: str = "device"):

@@ -10,6 +10,8 @@ Layout of ``<run>/``::
     render_ih1_skip/, render_ih1/  stage 2, the official U-Net / original generators
     onestep_87/, onestep_84/     the One-Step GAN baselines
     detector/                    attribute detectors and parser used by the evaluation
+
+A model's folder is its stage's name ([`STAGES`][fashion_gan.modeling.stage.STAGES]).
 """
 
 from __future__ import annotations
@@ -25,33 +27,22 @@ from condgan.text import RNNTextEncoder
 from condgan.train import CheckpointError
 from condgan.train.distributed import barrier
 
-from .config import DataConfig, ModelConfig, RunConfig
+from .config import DataConfig, RunConfig
 
 __all__ = [
-    "model_dir_name",
     "prepare_run_dir",
     "ensure_text_encoder",
     "load_text_encoder",
     "make_dataset",
     "check_same_config",
     "read_checkpoint_meta",
+    "checkpoint_step",
     "fixed_test_batch",
     "TEXT_ENCODER_FILE",
 ]
 
 TEXT_ENCODER_FILE = "text_encoder.safetensors"
 _TEXT_SAMPLES = 6000  # training sentences used to fit the encoder on synthetic data (a few seconds to draw)
-
-
-def model_dir_name(stage: str, model: ModelConfig) -> str:
-    """Folder name of a model: ``shape``, ``render_<kind>`` or ``onestep_8<channels>``."""
-    if stage == "shape":
-        return "shape"
-    if stage == "render":
-        return f"render_{model.render}"
-    if stage == "onestep":
-        return f"onestep_8{model.onestep_constraint}"
-    raise ValueError(f"stage: expected 'shape', 'render' or 'onestep', got {stage!r}")
 
 
 # Fields that change how a run executes, not what it computes: they may differ between a run and its resume.
@@ -118,6 +109,11 @@ def read_checkpoint_meta(checkpoint: Path) -> dict:
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path}: expected a JSON object, got {type(meta).__name__}")
     return meta
+
+
+def checkpoint_step(folder: Path) -> int:
+    """The step of a ``step-XXXXXXXX`` checkpoint folder."""
+    return int(Path(folder).name.split("-")[1])
 
 
 def make_dataset(data: DataConfig, split: str):

@@ -1,4 +1,4 @@
-"""Pictures: label maps in colour, image grids with captions, the redress grid, per-stage sample sheets."""
+"""Pictures: label maps in colour, image grids with captions, atomic PNG writes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ __all__ = [
     "image_grid",
     "captioned_grid",
     "save_png",
-    "save_stage_samples",
 ]
 
 
@@ -88,49 +87,3 @@ def save_png(image: Image.Image, path: str | Path) -> Path:
     image.save(tmp, format="PNG")
     tmp.replace(path)
     return path
-
-
-@torch.no_grad()
-def save_stage_samples(models, generator, text_encoder, fixed: dict, cfg, path: Path, *, device) -> Path:
-    """A sample sheet for one model: each row a test person, columns input / condition / outputs.
-
-    Columns: the person, their segmentation, then the model's output for their own sentence and for their
-    redress partner's sentence (segmentations for stage 1, images otherwise). The column titles name the
-    sentences of row 1.
-    """
-    from .conditions import build_conditions, images_to_uint8
-    from .models import design_code, generate_stage
-
-    was_training = generator.training
-    generator.eval()
-    try:
-        cond = build_conditions(
-            fixed["image"].to(device),
-            fixed["labels"].to(device),
-            constraint_size=cfg.model.constraint_size,
-            constraint_mode=cfg.model.constraint_mode,
-        )
-        gen = torch.Generator(device="cpu").manual_seed(1234)
-        z = torch.randn(cond.images.shape[0], cfg.model.z_dim, generator=gen).to(device)
-        own = design_code(text_encoder, fixed["word_ids"].to(device), cond.appearance, cfg.model)
-        other = design_code(text_encoder, fixed["partner_word_ids"].to(device), cond.appearance, cfg.model)
-        outs = []
-        for code in (own, other):
-            out = generate_stage(models, generator, cond, code, z)
-            outs.append(
-                colorize_labels(out.argmax(1)) if models.kind == "shape" else images_to_uint8(out).cpu()
-            )
-        columns = [fixed["image"].cpu(), colorize_labels(fixed["labels"]), *outs]
-        cells = rearrange(torch.stack(columns, 1), "b k c h w -> (b k) c h w")
-        titles = [
-            "person",
-            "segmentation",
-            f"own: {fixed['sentence'][0]}",
-            f"redress: {fixed['partner_sentence'][0]}",
-        ]
-        sheet = captioned_grid(
-            cells, rows=len(columns[0]), column_titles=titles, scale=2 if cells.shape[-1] <= 64 else 1
-        )
-        return save_png(sheet, path)
-    finally:
-        generator.train(was_training)

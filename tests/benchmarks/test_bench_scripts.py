@@ -107,7 +107,7 @@ def test_bench_train_isolates_a_variant_that_fails_while_timed(bench, monkeypatc
                 calls["n"] += 1
                 if calls["n"] > 1:
                     raise MemoryError("out of memory in round 2")
-                return it.step_fn(*it.inputs())
+                return it.step_fn(it.noisy_batch(), 1)
 
             it.run = run
         return it
@@ -183,7 +183,7 @@ def test_two_stage_runner_output_and_random_run(bench, tmp_path):
     image = runner(runner.prepare(3))
     assert image.shape == (3, 3, 32, 32) and image.min() >= -1 and image.max() <= 1
     run = gen.write_random_run(tmp_path / "run", cfg)
-    from fashion_gan.generate import Redresser
+    from fashion_gan.inference.redress import Redresser
 
     redresser = Redresser(run, render="compositional")
     people = bc.synthetic_batch(32, 2)

@@ -60,5 +60,5 @@ def test_plain_step_trains(common):
 
 def test_plain_step_validates(bench):
     plain = bench("plain_baseline")
-    with pytest.raises(TypeError, match="models: expected a fashion_gan.models.StageModels, got dict"):
-        plain.PlainStep({})
+    with pytest.raises(TypeError, match="stage: expected a fashion_gan.modeling.Stage, got dict"):
+        plain.PlainStep({}, None, None)

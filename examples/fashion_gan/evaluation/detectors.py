@@ -30,7 +30,7 @@ from torch import nn
 from condgan._checks import check_channels, check_floating, check_label_range, check_positive_int, check_rank
 from condgan.metrics import AttributeAccuracy
 
-from .conditions import images_to_float
+from ..modeling.conditions import images_to_float
 
 __all__ = [
     "DEFAULT_HEADS",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from condgan.layers.blocks import init_weights
+from condgan.layers import init_weights
 from condgan.nets import ConditionalDiscriminator, ConditionalGenerator, PatchDiscriminator, UNetGenerator
 
 __all__ = [

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from condgan.layers.label_maps import FASHIONGAN_7_TO_4, one_hot_labels
-from condgan.layers.seg_encoding import color_code_segmentation
-from condgan.layers.spatial_constraint import spatial_constraint
+from condgan.layers import FASHIONGAN_7_TO_4, color_code_segmentation, one_hot_labels, spatial_constraint
 
 __all__ = [
     "Conditions",

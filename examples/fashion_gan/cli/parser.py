@@ -1,28 +1,22 @@
-"""``fashion-gan``: train, generate, evaluate FashionGAN; ``demo`` does all three on the synthetic data.
+"""The ``fashion-gan`` command line: its options, and how they become a RunConfig.
 
-Run ``fashion-gan <command> --help`` for every option. Errors in what you asked for (a wrong path, an unknown
-word, a checkpoint of another configuration) print one clear line and exit with status 2.
+The choices of ``--stage``, ``--render``, ``--onestep-constraint`` and ``--model`` are views of the stage
+registry ([`STAGES`][fashion_gan.modeling.stage.STAGES]).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from .config import PRESETS, RENDER_KINDS, RunConfig, preset
+from ..config import PRESETS, RunConfig, preset
+from ..inference.redress import redress_models
+from ..modeling import KINDS, variants
 
-__all__ = ["main", "build_parser", "config_from_args"]
+__all__ = ["build_parser", "config_from_args", "STAGE_CHOICES"]
 
-# OpenMP threads that spin while they wait make a shared CPU crawl (measured: a demo step took 8-18 s
-# instead of 1.5 s with another busy process on 2 cores); sleeping waiters cost almost nothing when the CPU
-# is free. It must be set before torch starts its thread pool: the CLI imports torch lazily.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-STAGE_CHOICES = ("text", "shape", "render", "onestep", "all")
+STAGE_CHOICES = ("text", *KINDS, "all")
 
 
 def _add_config_options(p: argparse.ArgumentParser) -> None:
@@ -46,8 +40,15 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--text-encoder", help="'train' (fit on the training sentences) or a path to rnn_latest.pth"
     )
-    g.add_argument("--render", choices=RENDER_KINDS, help="stage-2 model (default compositional)")
-    g.add_argument("--onestep-constraint", type=int, choices=(4, 7), help="One-Step baseline: 8-4 or 8-7")
+    g.add_argument(
+        "--render", choices=variants("render", "render"), help="stage-2 model (default compositional)"
+    )
+    g.add_argument(
+        "--onestep-constraint",
+        type=int,
+        choices=variants("onestep", "onestep_constraint"),
+        help="One-Step baseline: 8-4 or 8-7",
+    )
     g.add_argument("--width", type=float, help="channel multiplier (1.0 = official sizes)")
     g.add_argument("--steps", type=int, help="training steps per model")
     g.add_argument("--batch-size", type=int, help="batch size per process")
@@ -81,8 +82,13 @@ _SHORTCUTS = {
 }
 
 
-def config_from_args(args: argparse.Namespace, *, run_dir: Path | None = None) -> RunConfig:
-    """Preset -> --config -> the run's saved config.json (when no preset/config given) -> options -> --set."""
+def config_from_args(
+    args: argparse.Namespace, *, run_dir: Path | None = None, default_preset: str = "faithful"
+) -> RunConfig:
+    """Preset -> --config -> the run's saved config.json (when no preset/config given) -> options -> --set.
+
+    Without ``--preset``, ``--config`` or a saved config, the run starts from ``default_preset``.
+    """
     if args.config is not None:
         cfg = RunConfig.load(args.config)
         if args.preset:
@@ -92,7 +98,7 @@ def config_from_args(args: argparse.Namespace, *, run_dir: Path | None = None) -
     elif run_dir is not None and (run_dir / "config.json").is_file():
         cfg = RunConfig.load(run_dir / "config.json")
     else:
-        cfg = preset("faithful")
+        cfg = preset(default_preset)
     updates: dict[str, dict] = {}
     for attr, (section, field) in _SHORTCUTS.items():
         value = getattr(args, attr, None)
@@ -115,13 +121,19 @@ def config_from_args(args: argparse.Namespace, *, run_dir: Path | None = None) -
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fashion-gan`` parser: one subcommand per ``add_*`` function below."""
     parser = argparse.ArgumentParser(
         prog="fashion-gan",
         description="FashionGAN (Be Your Own Prada, ICCV 2017) built from condgan: train the two stages and "
         "the paper's baselines, redress people with sentences, evaluate as the paper did.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_train, _add_generate, _add_evaluate, _add_demo, _add_prepare_data):
+        add(sub)
+    return parser
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train a stage (or all of them) into a run folder",
@@ -137,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_config_options(p)
 
+
+def _add_device(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device", default="cpu", help="where to run the models: cpu, cuda, cuda:1 ... (default cpu)"
+    )
+
+
+def _add_generate(sub) -> None:
     p = sub.add_parser(
         "generate",
         help="redress people with sentences",
@@ -164,14 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         default="compositional",
-        choices=(*RENDER_KINDS, "onestep_87", "onestep_84"),
+        choices=tuple(redress_models()),
         help="stage-2 model, or a One-Step baseline",
     )
     p.add_argument("--out", type=Path, help="output PNG (grid) or folder (default: <run>/generated)")
-    p.add_argument(
-        "--device", default="cpu", help="where to run the models: cpu, cuda, cuda:1 ... (default cpu)"
-    )
+    _add_device(p)
 
+
+def _add_evaluate(sub) -> None:
     p = sub.add_parser(
         "evaluate",
         help="the paper's protocol: attribute accuracy, structure, realism, diversity",
@@ -195,10 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="training steps of the segmentation parser (default 300 demo, 3000 otherwise)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument(
-        "--device", default="cpu", help="where to run the models: cpu, cuda, cuda:1 ... (default cpu)"
-    )
+    _add_device(p)
 
+
+def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="train, generate and evaluate the demo preset on the synthetic data",
@@ -209,38 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
     _add_config_options(p)
 
+
+def _add_prepare_data(sub) -> None:
     p = sub.add_parser(
         "prepare-data", help="convert the official G2.h5 into a compact uint8 cache (one time)"
     )
     p.add_argument("--data-root", required=True, help="the data_release folder")
     p.add_argument("--out", required=True, help="the cache folder")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from condgan.text.vocabulary import UnknownWordError
-    from condgan.train import CheckpointError
-
-    from .train import TrainingStopped
-
-    try:
-        return _dispatch(args)
-    except TrainingStopped as err:
-        print(f"fashion-gan: {err}", file=sys.stderr)
-        return 3
-    except (ValueError, TypeError, OSError, CheckpointError, UnknownWordError) as err:
-        # OSError: a missing file or run folder, an --out below a regular file, a read-only folder.
-        print(f"fashion-gan {args.command}: error: {err}", file=sys.stderr)
-        return 2
-
-
-def _dispatch(args) -> int:
-    from . import commands
-
-    return getattr(commands, args.command.replace("-", "_"))(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,9 +1,10 @@
 """Redress people: "make this person wear what the sentence says".
 
 Stage 1 draws a new segmentation from the person's merged 8x8 spatial constraint and the design code of the
-sentence; stage 2 renders it. With ``keep`` (the compositional model) the chosen regions, by default hair and
-face, take the input person's own pixels through the compositional mapping layer, which is the paper's
-structural way of keeping identity (the official code pasted them back afterwards).
+sentence; stage 2 renders it; the two are chained by [`StackedPipeline`][condgan.nets.StackedPipeline]. With
+``keep`` (the compositional model) the chosen regions, by default hair and face, take the input person's own
+pixels through the compositional mapping layer, which is the paper's structural way of keeping identity (the
+official code pasted them back afterwards).
 """
 
 from __future__ import annotations
@@ -11,27 +12,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
+from condgan.nets import StackedPipeline
 from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint
 
-from . import runs
-from .conditions import NUM_LABELS, build_conditions, images_to_uint8
-from .config import RunConfig
-from .models import StageModels, build_stage, design_code, render_from_labels
-from .text import official_vocabulary
+from .. import runs
+from ..config import RunConfig
+from ..modeling import Stage, all_stages, build_conditions, design_code, get_stage, stage_for
+from ..modeling.conditions import images_to_uint8
+from ..modeling.render import RenderFromLabels
+from ..runs import read_checkpoint_meta
+from ..text import official_vocabulary
 
-__all__ = ["Redresser", "load_model", "read_person_files", "HAIR_AND_FACE", "ONE_STEP_MODELS"]
+__all__ = ["Redresser", "load_model", "redress_models", "HAIR_AND_FACE"]
 
 HAIR_AND_FACE = (1, 2)
-ONE_STEP_MODELS = ("onestep_87", "onestep_84")
+
+
+def redress_models() -> dict[str, Stage]:
+    """What ``generate --model`` accepts: each render variant's word (``compositional``), each One-Step name.
+
+    Examples:
+        >>> list(redress_models())[:2]
+        ['compositional', 'plain']
+    """
+    out = {}
+    for stage in all_stages():
+        if stage.two_stage:
+            out[stage.model_fields["render"]] = stage
+        elif stage.kind != "shape":
+            out[stage.name] = stage
+    return out
+
+
+def _stage_of(meta: dict, cfg: RunConfig) -> Stage:
+    extra = meta.get("extra_state", {})
+    if isinstance(extra, dict) and extra.get("model") in {s.name for s in all_stages()}:
+        return get_stage(extra["model"])
+    return stage_for(extra.get("stage") if isinstance(extra, dict) else None, cfg.model)
 
 
 def load_model(
     run_dir: str | Path, model_name: str, *, device="cpu"
-) -> tuple[StageModels, torch.nn.Module, RunConfig]:
+) -> tuple[Stage, torch.nn.Module, RunConfig]:
     """Load one trained model's generator (its EMA copy when the run kept one) in eval mode."""
     model_dir = Path(run_dir) / model_name
     ckpt = latest_checkpoint(model_dir / "checkpoints")
@@ -45,11 +69,10 @@ def load_model(
         # Every checkpoint is damaged somewhere: load the newest anyway, so that a damaged generator file is
         # an error naming it (the hashes are checked) rather than "train it first".
         ckpt = folders[-1]
-    meta = runs.read_checkpoint_meta(ckpt)
+    meta = read_checkpoint_meta(ckpt)
     cfg = RunConfig.from_dict(meta.get("config", {}))
-    stage = meta.get("extra_state", {}).get("stage")
-    models = build_stage(cfg, stage)
-    generator = models.generator
+    stage = _stage_of(meta, cfg)
+    generator, _ = stage.build(cfg)
     names = set(meta.get("modules", [])) if isinstance(meta.get("modules"), list) else set()
     key = "generator_ema" if "generator_ema" in names else "generator"
     if key == "generator_ema":
@@ -60,48 +83,11 @@ def load_model(
         generator = ema.module
     else:
         load_checkpoint(ckpt, modules={key: generator}, restore_rng=False)
-    return models, generator.to(device).eval(), cfg
+    return stage, generator.to(device).eval(), cfg
 
 
-def _read_png(path: Path, mode: str) -> np.ndarray:
-    if not path.is_file():
-        raise FileNotFoundError(f"file not found: {path}")
-    try:
-        with Image.open(path) as im:
-            if mode == "L" and im.mode == "P":  # a palette label map: the pixel values are the indices
-                return np.asarray(im)
-            return np.asarray(im.convert(mode))
-    except OSError as err:
-        raise ValueError(f"{path}: not a readable image ({err})") from None
-
-
-def read_person_files(image_path: str | Path, labels_path: str | Path, *, image_size: int) -> dict:
-    """A person from an RGB image file and a label-map PNG whose pixel values are the ids 0..6.
-
-    The label map is a greyscale PNG, or a palette PNG whose indices are the ids. Returns uint8 ``image``
-    (1, 3, H, W) and ``labels`` (1, H, W); sizes other than ``image_size`` and ids above 6 are errors naming
-    the file.
-    """
-    image = _read_png(Path(image_path), "RGB")
-    labels = _read_png(Path(labels_path), "L")
-    if image.shape[:2] != (image_size, image_size):
-        raise ValueError(
-            f"{image_path}: expected a {image_size}x{image_size} image for this run, got "
-            f"{image.shape[1]}x{image.shape[0]}"
-        )
-    if labels.shape != (image_size, image_size):
-        raise ValueError(
-            f"{labels_path}: expected a {image_size}x{image_size} label map, got "
-            f"{labels.shape[1]}x{labels.shape[0]}"
-        )
-    if labels.max() >= NUM_LABELS:
-        raise ValueError(
-            f"{labels_path}: expected label ids 0..{NUM_LABELS - 1}, got a pixel value {labels.max()}"
-        )
-    return {
-        "image": torch.from_numpy(image.copy()).permute(2, 0, 1).unsqueeze(0),
-        "labels": torch.from_numpy(labels.copy()).unsqueeze(0),
-    }
+def _argmax_labels(logits: torch.Tensor) -> torch.Tensor:
+    return logits.argmax(1)
 
 
 class Redresser:
@@ -115,16 +101,28 @@ class Redresser:
     """
 
     def __init__(self, run_dir: str | Path, *, render: str = "compositional", device="cpu"):
+        models = redress_models()
+        if render not in models:
+            raise ValueError(f"render: expected one of {list(models)}, got {render!r}")
         self.run_dir = Path(run_dir)
         self.device = torch.device(device)
         self.text_encoder = runs.load_text_encoder(self.run_dir).to(self.device)
         self.vocabulary = official_vocabulary()
-        if render in ONE_STEP_MODELS:
-            self.shape = None
-            self.render, self.render_g, self.cfg = load_model(self.run_dir, render, device=self.device)
-        else:
-            self.shape, self.shape_g, self.cfg = load_model(self.run_dir, "shape", device=self.device)
-            self.render, self.render_g, _ = load_model(self.run_dir, f"render_{render}", device=self.device)
+        self.stage, self.render_g, self.cfg = load_model(
+            self.run_dir, models[render].name, device=self.device
+        )
+        self.pipeline: StackedPipeline | None = None
+        if self.stage.two_stage:
+            _, shape_g, self.cfg = load_model(self.run_dir, "shape", device=self.device)
+            # Stage 1's logits -> its argmax label map -> stage 2 (colour code, render, compose).
+            self.pipeline = StackedPipeline(
+                shape_g, RenderFromLabels(self.stage, self.render_g), _argmax_labels
+            ).eval()
+
+    @property
+    def two_stage(self) -> bool:
+        """Whether a generated segmentation comes first (False for the One-Step baselines)."""
+        return self.pipeline is not None
 
     def encode(self, sentences: Sequence[str]) -> torch.Tensor:
         """Word ids (B, L) of sentences; unknown words are an error that names them."""
@@ -162,15 +160,14 @@ class Redresser:
         n = images_u8.shape[0]
         z1 = torch.randn(n, self.cfg.model.z_dim, generator=gen).to(self.device)
         z2 = torch.randn(n, self.cfg.model.z_dim, generator=gen).to(self.device)
-        if self.shape is None:
-            c = cond.constraint7 if self.render.onestep_constraint == 7 else cond.constraint4
-            image = self.render_g(z2, code, c)
+        if self.pipeline is None:
+            image = self.stage.generate(self.render_g, cond, code, z2)
             labels = torch.full_like(cond.labels, -1)
         else:
-            labels = self.shape_g(z1, code, cond.constraint4).argmax(1)
-            image = render_from_labels(
-                self.render, self.render_g, labels, code, z2, source=cond.images, keep=keep
+            out = self.pipeline(
+                z1, code, cond.constraint4, z2, stage2_kwargs={"source": cond.images, "keep": tuple(keep)}
             )
+            image, labels = out.image, out.condition
         return {"images": images_to_uint8(image).cpu(), "labels": labels.cpu()}
 
     def redress(

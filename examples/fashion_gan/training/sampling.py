@@ -1,11 +1,12 @@
-"""Step-indexed batches: which people each training step sees, and the noise they get.
+"""Step-indexed batches: which people each training step sees, the noise they get, and who they mismatch.
 
 Like the official code, every step draws a fresh batch of distinct random training indices (no epochs). The
 draw depends only on (seed, step), never on how many steps ran before in this process, so a resumed run sees
 exactly the batches an uninterrupted run would have seen, and with several processes rank r takes slice r of
 the same global batch (a distributed sampler that needs no epoch bookkeeping). The generator noise ``z`` is
 drawn the same way, for the whole global batch, so it too is independent of resumes and of the number of
-processes.
+processes. The mismatched pairs of the matching-aware loss (each row judged with another row's image) are a
+derangement of the rank's batch drawn the same way.
 """
 
 from __future__ import annotations
@@ -14,24 +15,20 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-__all__ = ["step_indices", "step_noise", "StepBatches"]
+from condgan._checks import check_int
+from condgan.losses import derangement
 
-_INDEX_STREAM = 0x1D  # distinct SeedSequence streams for the indices and the noise of a step
+__all__ = ["step_indices", "step_noise", "step_mismatch", "StepBatches"]
+
+_INDEX_STREAM = 0x1D  # distinct SeedSequence streams for the indices, the noise and the mismatch of a step
 _NOISE_STREAM = 0x2A
-
-
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int >= {low}, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value}")
-    return int(value)
+_MISMATCH_STREAM = 0x3B
 
 
 def _check_split(global_batch: int, rank: int, world_size: int) -> None:
-    _check_int("global_batch", global_batch, 1)
-    _check_int("world_size", world_size, 1)
-    _check_int("rank", rank, 0)
+    check_int("global_batch", global_batch, low=1)
+    check_int("world_size", world_size, low=1)
+    check_int("rank", rank, low=0)
     if rank >= world_size:
         raise ValueError(
             f"rank: expected an int in [0, {world_size - 1}] (world_size={world_size}), got {rank}"
@@ -74,9 +71,9 @@ def step_indices(
         >>> torch.equal(torch.cat(halves), both), len(set(both.tolist()))
         (True, 4)
     """
-    _check_int("step", step, 0)
-    _check_int("num_items", num_items, 1)
-    _check_int("seed", seed, 0)
+    check_int("step", step, low=0)
+    check_int("num_items", num_items, low=1)
+    check_int("seed", seed, low=0)
     _check_split(global_batch, rank, world_size)
     if global_batch > num_items:
         raise ValueError(f"global_batch: expected at most the dataset size {num_items}, got {global_batch}")
@@ -116,20 +113,45 @@ def step_noise(
         >>> torch.equal(step_noise(5, dim=3, global_batch=4, seed=1, rank=1, world_size=2), z[2:])
         True
     """
-    _check_int("step", step, 0)
-    _check_int("dim", dim, 1)
-    _check_int("seed", seed, 0)
+    check_int("step", step, low=0)
+    check_int("dim", dim, low=1)
+    check_int("seed", seed, low=0)
     _check_split(global_batch, rank, world_size)
     z = torch.randn(global_batch, dim, generator=_generator(seed, step, _NOISE_STREAM))
     per_rank = global_batch // world_size
     return z[rank * per_rank : (rank + 1) * per_rank]
 
 
+def step_mismatch(step: int, *, batch: int, seed: int, rank: int = 0) -> torch.Tensor:
+    """Who each row of rank ``rank``'s batch at ``step`` is mismatched with: a derangement of its rows.
+
+    Args:
+        step: The training step (0-based).
+        batch: The rank's batch size (at least 2).
+        seed: The run's seed.
+        rank: This process's rank (each rank pairs within its own slice).
+
+    Returns:
+        A ``(batch,)`` int64 tensor ``p`` with ``p[i] != i``.
+
+    Examples:
+        >>> p = step_mismatch(3, batch=4, seed=0)
+        >>> sorted(p.tolist()), bool((p != torch.arange(4)).all())
+        ([0, 1, 2, 3], True)
+    """
+    check_int("step", step, low=0)
+    check_int("batch", batch, low=2)
+    check_int("seed", seed, low=0)
+    check_int("rank", rank, low=0)
+    return derangement(batch, generator=_generator(seed, step, _MISMATCH_STREAM + 0x100 * rank))
+
+
 class StepBatches(Dataset):
     """Item ``k`` is the collated batch of step ``start_step + k`` (DataLoader workers build whole batches).
 
     Each item is ``dataset.get_batch(step_indices(...))`` with the step's noise added under ``"noise"`` when
-    ``noise_dim`` is given.
+    ``noise_dim`` is given, and the step's mismatched pairs (:func:`step_mismatch`) under ``"mismatch"`` when
+    the rank's batch has at least two rows.
 
     Args:
         dataset: Anything with ``__len__`` and ``get_batch(list_of_indices) -> dict``.
@@ -167,16 +189,16 @@ class StepBatches(Dataset):
                 f"dataset: expected a dataset with get_batch(indices), got {type(dataset).__name__}"
             )
         self.dataset = dataset
-        self.start_step = _check_int("start_step", start_step, 0)
-        self.num_steps = _check_int("num_steps", num_steps, 0)
-        _check_int("seed", seed, 0)
+        self.start_step = check_int("start_step", start_step, low=0)
+        self.num_steps = check_int("num_steps", num_steps, low=0)
+        check_int("seed", seed, low=0)
         _check_split(global_batch, rank, world_size)
         if global_batch > len(dataset):
             raise ValueError(
                 f"global_batch: expected at most the dataset size {len(dataset)}, got {global_batch}"
             )
         if noise_dim is not None:
-            _check_int("noise_dim", noise_dim, 1)
+            check_int("noise_dim", noise_dim, low=1)
         self.noise_dim = noise_dim
         self.split = dict(global_batch=global_batch, seed=seed, rank=rank, world_size=world_size)
 
@@ -184,12 +206,16 @@ class StepBatches(Dataset):
         return self.num_steps
 
     def __getitem__(self, k: int) -> dict:
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError(f"k: expected an int, got {type(k).__name__}")
+        check_int("k", k)
         if not 0 <= k < self.num_steps:
             raise IndexError(f"k: expected an int in [0, {self.num_steps - 1}], got {k}")
         step = self.start_step + k
         batch = self.dataset.get_batch(step_indices(step, num_items=len(self.dataset), **self.split).tolist())
         if self.noise_dim is not None:
             batch["noise"] = step_noise(step, dim=self.noise_dim, **self.split)
+        per_rank = self.split["global_batch"] // self.split["world_size"]
+        if per_rank >= 2:
+            batch["mismatch"] = step_mismatch(
+                step, batch=per_rank, seed=self.split["seed"], rank=self.split["rank"]
+            )
         return batch

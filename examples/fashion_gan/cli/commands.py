@@ -1,0 +1,260 @@
+"""What the ``fashion-gan`` commands do, callable from Python: each takes a RunConfig and paths.
+
+The command line ([`fashion_gan.cli`][fashion_gan.cli]) only parses options and calls these; nothing here
+reads an ``argparse.Namespace``, and nothing changes its arguments.
+
+Examples:
+    >>> from fashion_gan.cli.commands import DEMO_SENTENCES
+    >>> len(DEMO_SENTENCES)
+    8
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from condgan.train import latest_checkpoint
+
+from .. import runs
+from ..config import RunConfig, resolve_device
+from ..inference.redress import HAIR_AND_FACE, Redresser
+from ..modeling import Stage, evaluation_stages, stage_for
+from ..runs import checkpoint_step, read_checkpoint_meta
+from ..training.loop import train_stage
+from ..visualize import captioned_grid, colorize_labels, save_png
+
+__all__ = [
+    "train_models",
+    "generate_images",
+    "evaluate",
+    "demo",
+    "prepare_data",
+    "redress_grid",
+    "run_folder",
+    "DEMO_SENTENCES",
+]
+
+# Columns of the demo's redress grid: sentences in the official style and vocabulary.
+DEMO_SENTENCES = (
+    "the lady was wearing a red long-sleeved blouse.",
+    "the lady wore a blue sleeveless dress.",
+    "the lady was wearing a yellow short-sleeved tee.",
+    "the man wore a black long-sleeved sweater.",
+    "the lady was wearing a white sleeveless tank.",
+    "the man was wearing a green short-sleeved tee.",
+    "the lady wore a purple long-sleeved dress.",
+    "the lady was wearing a pink short-sleeved blouse.",
+)
+
+
+def _train_one(
+    cfg: RunConfig, run_dir: Path, stage: Stage, *, all_models: bool, resume: bool, progress: bool
+):
+    """Train one model; ``all_models`` continues a model that has checkpoints and skips a finished one."""
+    model_cfg = stage.configure(cfg)
+    latest = latest_checkpoint(run_dir / stage.name / "checkpoints")
+    if all_models and latest is not None and checkpoint_step(latest) >= model_cfg.train.steps:
+        print(f"{stage.name}: already trained ({latest.name}), skipping")
+        return
+    if latest is not None and (resume or all_models):
+        # Before building anything: a checkpoint of another configuration is an error naming the fields
+        # (model.width: checkpoint 0.25, requested 0.5), not a list of mismatched tensor shapes.
+        runs.check_same_config(read_checkpoint_meta(latest).get("config", {}), model_cfg, path=latest)
+    t0 = time.perf_counter()
+    resume_this = resume if not all_models else latest is not None
+    train_stage(model_cfg, stage=stage, run_dir=run_dir, resume=resume_this, progress=progress)
+    print(f"{stage.name}: trained in {time.perf_counter() - t0:.0f} s -> {run_dir / stage.name}")
+
+
+def train_models(
+    cfg: RunConfig, run_dir: str | Path, *, stage: str = "all", resume: bool = False, progress: bool = True
+) -> None:
+    """Train ``text``, one ``--stage`` word's model, or (``"all"``) every model of the evaluation table.
+
+    ``"all"`` skips finished models and continues interrupted ones. Under torchrun only rank 0 writes the run
+    folder's config and text encoder (``train_stage`` makes the other ranks wait for them).
+    """
+    run_dir = Path(run_dir)
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    if main_rank:
+        runs.prepare_run_dir(run_dir, cfg)
+    if stage == "text":
+        if main_rank:
+            runs.ensure_text_encoder(run_dir, cfg)
+            print(f"text encoder: {run_dir / runs.TEXT_ENCODER_FILE}")
+        return
+    todo = evaluation_stages() if stage == "all" else (stage_for(stage, cfg.model),)
+    for model in todo:
+        _train_one(cfg, run_dir, model, all_models=stage == "all", resume=resume, progress=progress)
+
+
+def redress_grid(redresser: Redresser, people: dict, sentences: Sequence[str], *, seed: int = 0, keep=()):
+    """The paper's figure: rows people (first column: the person), columns sentences; and the raw output."""
+    out = redresser.redress(people, sentences, seed=seed, keep=keep)
+    p = people["image"].shape[0]
+    cells = torch.cat([people["image"].unsqueeze(1), out["images"]], dim=1).flatten(0, 1)
+    scale = 2 if cells.shape[-1] <= 64 else 1
+    return captioned_grid(cells, rows=p, column_titles=["person", *sentences], scale=scale), out
+
+
+def segmentation_grid(people: dict, labels: torch.Tensor, sentences: Sequence[str]):
+    """Stage 1's label maps (P, S, H, W) in colour, rows people (first column: the person's own map)."""
+    p, s = labels.shape[:2]
+    generated = colorize_labels(labels.flatten(0, 1).clamp_min(0)).reshape(p, s, 3, *labels.shape[-2:])
+    cells = torch.cat([colorize_labels(people["labels"]).unsqueeze(1), generated], 1).flatten(0, 1)
+    scale = 2 if cells.shape[-1] <= 64 else 1
+    return captioned_grid(cells, rows=p, column_titles=["person", *sentences], scale=scale)
+
+
+def run_folder(path: str | Path) -> Path:
+    """An existing run folder (with its config.json), or an error that says what is missing."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"--run: no run folder at {path}")
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"--run: {path} has no config.json; expected a run folder made by 'fashion-gan train'"
+        )
+    return path
+
+
+def _people(cfg: RunConfig, indices: Sequence[int], image: Path | None, labels: Path | None):
+    """(people, their partners' sentences, their indices): test people, or one person from files."""
+    from ..inference.person_files import read_person_files
+
+    if image or labels:
+        if not (image and labels):
+            raise ValueError("--image and --labels go together: give both files of the person")
+        return read_person_files(image, labels, image_size=cfg.data.image_size), [], []
+    test_set = runs.make_dataset(cfg.data, "test")
+    indices = list(indices) or list(range(4))
+    bad = [i for i in indices if not 0 <= i < len(test_set)]
+    if bad:
+        raise ValueError(f"--person: expected test-split indices in [0, {len(test_set) - 1}], got {bad}")
+    partners = test_set.get_batch(test_set.redress_pairs[indices].tolist())
+    return test_set.get_batch(indices), list(partners["sentence"]), indices
+
+
+def _grid_path(run_dir: Path, out: Path | None, seed: int, many: bool) -> Path:
+    if out is None:
+        return run_dir / "generated" / f"grid_seed{seed}.png"
+    return out.with_name(f"{out.stem}_seed{seed}{out.suffix or '.png'}") if many else out
+
+
+def _single_images(redresser, people, sentences, indices, *, given: bool, seed: int, keep):
+    """(image, file name) of each generated person: every person in every given sentence, or with partners."""
+    if given:
+        images = redresser.redress(people, sentences, seed=seed, keep=keep)["images"].flatten(0, 1)
+        who = indices or [0]  # a person from files is person0
+        names = [f"person{who[i // len(sentences)]}_sentence{i % len(sentences)}" for i in range(len(images))]
+    else:
+        images = redresser.generate(people, redresser.encode(sentences), seed=seed, keep=keep)["images"]
+        names = [f"person{i}_partner" for i in indices]
+    return zip(images, names, strict=True)
+
+
+def generate_images(
+    run_dir: str | Path,
+    *,
+    model: str = "compositional",
+    people: Sequence[int] = (),
+    image: Path | None = None,
+    labels: Path | None = None,
+    sentences: Sequence[str] = (),
+    grid: bool = False,
+    seeds: Sequence[int] = (0,),
+    keep_identity: bool = False,
+    out: Path | None = None,
+    device: str = "cpu",
+) -> list[Path]:
+    """Redress test people (or one person from files) with sentences; return the PNGs written.
+
+    Without ``sentences`` each test person wears their redress partner's sentence. ``grid`` writes one
+    picture per seed (rows people, columns sentences); otherwise one PNG per generated image.
+    """
+    run_dir = run_folder(run_dir)
+    cfg = RunConfig.load(run_dir / "config.json")
+    if keep_identity and model != "compositional":
+        raise ValueError(f"--keep-identity: only the compositional model keeps regions, got --model {model}")
+    redresser = Redresser(run_dir, render=model, device=resolve_device(device, what="--device"))
+    chosen, partner_sentences, indices = _people(cfg, people, image, labels)
+    given = bool(sentences)  # every person in every given sentence; else each with their partner's
+    sentences = list(sentences) or partner_sentences
+    if not sentences:
+        raise ValueError("--sentence: give at least one sentence for a person from files")
+    keep = HAIR_AND_FACE if keep_identity else ()
+    seeds = list(seeds) or [0]
+    redresser.encode(sentences)  # unknown words: one clear error before any work
+    written = []
+    for seed in seeds:
+        if grid:
+            picture, _ = redress_grid(redresser, chosen, sentences, seed=seed, keep=keep)
+            written.append(save_png(picture, _grid_path(run_dir, out, seed, len(seeds) > 1)))
+            continue
+        folder = out or run_dir / "generated"
+        for img, name in _single_images(
+            redresser, chosen, sentences, indices, given=given, seed=seed, keep=keep
+        ):
+            picture = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy())
+            written.append(save_png(picture, Path(folder) / f"{name}_seed{seed}.png"))
+    return written
+
+
+def evaluate(
+    run_dir: str | Path,
+    *,
+    num_test: int | None = None,
+    detector_steps: int | None = None,
+    parser_steps: int | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict:
+    """The paper's evaluation of every trained model of a run (writes evaluation.md / .json there)."""
+    from ..evaluation.evaluate import evaluate_run
+
+    return evaluate_run(
+        run_folder(run_dir),
+        num_test=num_test,
+        detector_steps=detector_steps,
+        parser_steps=parser_steps,
+        device=resolve_device(device, what="--device"),
+        progress=progress,
+    )
+
+
+def demo(cfg: RunConfig, run_dir: str | Path) -> dict:
+    """The README's main job: every model of ``cfg``, the redress grids, the evaluation table."""
+    from ..evaluation.evaluate import evaluate_run, format_table
+
+    t0 = time.perf_counter()
+    run_dir = Path(run_dir)
+    print(
+        f"FashionGAN demo: {cfg.data.source} data at {cfg.data.image_size}x{cfg.data.image_size}, "
+        f"{cfg.train.steps} steps per model, into {run_dir}"
+    )
+    train_models(cfg, run_dir, stage="all", resume=True)
+    people = runs.make_dataset(cfg.data, "test").get_batch(list(range(8)))
+    redresser = Redresser(run_dir, render="compositional")
+    grid, out = redress_grid(redresser, people, DEMO_SENTENCES, seed=0)
+    print(f"redress grid: {save_png(grid, run_dir / 'redress_grid.png')}")
+    grid, _ = redress_grid(redresser, people, DEMO_SENTENCES, seed=0, keep=HAIR_AND_FACE)
+    print(f"redress grid keeping hair and face: {save_png(grid, run_dir / 'redress_grid_keep_identity.png')}")
+    seg_grid = segmentation_grid(people, out["labels"], DEMO_SENTENCES)
+    print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
+    result = evaluate_run(run_dir)
+    print(format_table(result))
+    print(f"demo finished in {(time.perf_counter() - t0) / 60:.1f} min; table: {run_dir / 'evaluation.md'}")
+    return result
+
+
+def prepare_data(data_root: str | Path, out: str | Path) -> Path:
+    """Convert the official G2.h5 into the compact uint8 cache (one time); return the cache folder."""
+    from ..data.cache import prepare_cache
+
+    return prepare_cache(data_root, out)

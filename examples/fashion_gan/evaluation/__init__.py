@@ -1,0 +1,1 @@
+"""The paper's evaluation: attribute detectors, a human parser, and the metrics table (needs timm)."""

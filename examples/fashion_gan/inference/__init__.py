@@ -1,0 +1,1 @@
+"""Redressing people with trained models: the two-stage chain, people from files."""

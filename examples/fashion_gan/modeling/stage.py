@@ -1,0 +1,212 @@
+"""A stage: one trainable model of the recipe, and the one registry that lists them all.
+
+Every model FashionGAN trains (stage 1, each stage-2 variant, each One-Step baseline) is a :class:`Stage`
+subclass registered with :func:`register`. A stage knows its folder name, the CLI words that select and resume
+it, how to build its generator and discriminator from a :class:`~fashion_gan.config.RunConfig`, what the
+matching-aware step feeds them, its reconstruction loss, and how it generates from the conditions of real
+people. Everything else is a view of :data:`STAGES`: the ``--render`` choices, the evaluation rows, the models
+``train --stage all`` trains, the benchmark lists. Adding a variant is one class and its ``@register`` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+from condgan.layers import assemble_design_code
+
+from ..config import RunConfig
+from .conditions import APPEARANCE_DIM, Conditions
+
+__all__ = [
+    "Stage",
+    "StepInputs",
+    "STAGES",
+    "KINDS",
+    "all_stages",
+    "register",
+    "get_stage",
+    "stage_for",
+    "variants",
+    "evaluation_stages",
+    "code_dim",
+    "design_code",
+    "net_kwargs",
+    "mismatched_rows",
+]
+
+
+class StepInputs(NamedTuple):
+    """What one matching-aware training step feeds the networks (see ``condgan.train.conditional_gan_step``).
+
+    ``fake = G(*g_inputs)``; D judges ``real`` (sample, *conditions) up, ``mismatched`` (another person's
+    sample and spatial condition with this code) and ``(fake, *fake_conditions)`` down.
+    """
+
+    g_inputs: tuple
+    real: tuple
+    mismatched: tuple | None
+    fake_conditions: tuple
+
+
+def code_dim(text_dim: int, model_cfg) -> int:
+    """Size of the design code: the text code, plus the appearance vector when ``model.wearer``."""
+    return text_dim + (APPEARANCE_DIM if model_cfg.wearer else 0)
+
+
+def design_code(text_encoder, word_ids: torch.Tensor, appearance: torch.Tensor, model_cfg) -> torch.Tensor:
+    """``d = [text code, appearance]``, ``(B, D)`` (paper section 3.1: text encoding, wearer attributes)."""
+    text_code, _ = text_encoder(word_ids)
+    if not model_cfg.wearer:
+        return text_code
+    parts = {"text": text_code, "appearance": appearance.to(text_code.dtype)}
+    return assemble_design_code(parts, ("text", "appearance"))
+
+
+def net_kwargs(cfg, *, noise: bool = True) -> dict:
+    """The keyword arguments every official network builder takes, from ``cfg`` (noise ones for G only)."""
+    m = cfg.model
+    kwargs = dict(
+        image_size=cfg.data.image_size,
+        width=m.width,
+        code_dim=code_dim(cfg.text.hidden_size, m),
+        code_reduced_dim=m.code_reduced,
+    )
+    if noise:
+        kwargs["noise_dim"] = m.z_dim
+    return kwargs
+
+
+class Stage:
+    """One trainable model: its names, its networks, its step inputs, its loss and its generation.
+
+    Subclasses set the class attributes and implement :meth:`build`, :meth:`step_inputs` and
+    :meth:`generate`; the defaults cover the rest.
+
+    Attributes:
+        name: The model's folder in a run (``render_compositional``) and its name everywhere else.
+        kind: The ``--stage`` word that trains it: ``"shape"``, ``"render"`` or ``"onestep"``.
+        model_fields: The ``model`` config fields that select it among the stages of its kind, e.g.
+            ``{"render": "compositional"}`` (they also give its CLI words).
+        title: Its row in the evaluation table.
+        evaluated: Trained by ``train --stage all`` and the demo, and a row of the evaluation.
+        two_stage: A render model, chained after stage 1 at generation time.
+        reconstruction: ``"cross_entropy"`` (to the label map) or ``"l1"`` (to the image).
+        benchmarked: Timed by ``benchmarks/`` (training and generation speed).
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    model_fields: ClassVar[dict] = {}
+    title: ClassVar[str]
+    evaluated: ClassVar[bool] = False
+    two_stage: ClassVar[bool] = False
+    reconstruction: ClassVar[str] = "l1"
+    benchmarked: ClassVar[bool] = False
+
+    def build(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
+        """The generator and discriminator of this model for ``cfg`` (fresh weights)."""
+        raise NotImplementedError
+
+    def step_inputs(self, cond: Conditions, code: torch.Tensor, z: torch.Tensor, mismatch) -> StepInputs:
+        """The networks' inputs for one step; ``mismatch`` reorders the batch for the mismatched pairs."""
+        raise NotImplementedError
+
+    def generate(self, generator: nn.Module, cond: Conditions, code: torch.Tensor, z: torch.Tensor):
+        """The model's output for real people's conditions: logits (stage 1) or an image in ``[-1, 1]``."""
+        raise NotImplementedError
+
+    def reconstruction_loss(self, cond: Conditions) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``fake -> scalar``: cross-entropy to the label map, or L1 to the image."""
+        from condgan.losses import l1_reconstruction, segmentation_cross_entropy
+
+        if self.reconstruction == "cross_entropy":
+            # build_conditions' one-hot already checked the label range: no second scan (a device sync).
+            return lambda fake: segmentation_cross_entropy(fake, cond.labels, check_labels=False)
+        return lambda fake: l1_reconstruction(fake, cond.images)
+
+    def reconstruction_weight(self, cfg: RunConfig) -> float:
+        """``train.seg_weight`` for a cross-entropy, ``train.l1_weight`` for an L1 reconstruction."""
+        return cfg.train.seg_weight if self.reconstruction == "cross_entropy" else cfg.train.l1_weight
+
+    def configure(self, cfg: RunConfig) -> RunConfig:
+        """``cfg`` with the model fields that select this stage."""
+        return cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
+
+    def cli_words(self) -> tuple[str, ...]:
+        """The ``fashion-gan train`` options selecting this model, e.g. ``--stage render --render plain``."""
+        words = ["--stage", self.kind]
+        for field, value in self.model_fields.items():
+            words += [f"--{field.replace('_', '-')}", str(value)]
+        return tuple(words)
+
+    def __repr__(self) -> str:
+        return f"<stage {self.name}>"
+
+
+STAGES: dict[str, Stage] = {}
+"""Every model of the recipe, by folder name (filled by [`register`][fashion_gan.modeling.stage.register])."""
+
+KINDS = ("shape", "render", "onestep")
+"""The ``--stage`` words in training order: stage 1 first (the render models are chained after it)."""
+
+
+def all_stages() -> tuple[Stage, ...]:
+    """The registered stages by kind (:data:`KINDS` order), each kind in registration order."""
+    return tuple(sorted(STAGES.values(), key=lambda s: KINDS.index(s.kind)))
+
+
+def register(cls: type[Stage]) -> type[Stage]:
+    """Class decorator: add one instance of ``cls`` to [`STAGES`][fashion_gan.modeling.stage.STAGES].
+
+    Its ``name`` must be new and its ``kind`` one of ``KINDS``.
+    """
+    if cls.kind not in KINDS:
+        raise ValueError(f"stage {cls.name!r}: kind must be one of {KINDS}, got {cls.kind!r}")
+    if cls.name in STAGES:
+        raise ValueError(f"stage {cls.name!r} is already registered ({STAGES[cls.name]!r})")
+    STAGES[cls.name] = cls()
+    return cls
+
+
+def get_stage(name: str) -> Stage:
+    """The registered stage called ``name`` (a model folder name such as ``render_plain``)."""
+    if name not in STAGES:
+        raise ValueError(f"model: expected one of {list(STAGES)}, got {name!r}")
+    return STAGES[name]
+
+
+def stage_for(kind: str, model_cfg) -> Stage:
+    """The stage that ``--stage kind`` trains with the ``model`` config ``model_cfg`` (its variant fields)."""
+    if kind not in KINDS:
+        raise ValueError(f"stage: expected one of {list(KINDS)}, got {kind!r}")
+    for stage in all_stages():
+        if stage.kind == kind and all(getattr(model_cfg, f) == v for f, v in stage.model_fields.items()):
+            return stage
+    wanted = {f: getattr(model_cfg, f) for s in STAGES.values() if s.kind == kind for f in s.model_fields}
+    raise ValueError(f"stage {kind!r}: no registered model has {wanted}")
+
+
+def variants(kind: str, field: str) -> tuple:
+    """The values of ``model.<field>`` that select a stage of ``kind``, e.g. the ``--render`` choices."""
+    return tuple(s.model_fields[field] for s in all_stages() if s.kind == kind and field in s.model_fields)
+
+
+def evaluation_stages() -> tuple[Stage, ...]:
+    """The models ``train --stage all`` and the demo train, in order (stage 1 first)."""
+    return tuple(s for s in all_stages() if s.evaluated)
+
+
+def mismatched_rows(t: torch.Tensor, mismatch: torch.Tensor | None) -> torch.Tensor:
+    """Another person's sample for every row: ``t[mismatch]`` (a derangement), or ``t`` rolled by one.
+
+    The official code pairs the sentence with a random other training image; a derangement of the batch
+    (``condgan.losses.derangement``, drawn per step by the batch sampler) gives every row another person at no
+    extra data cost. Without one, rolling the batch by one is a fixed derangement.
+    """
+    if mismatch is None:
+        return torch.roll(t, shifts=1, dims=0)
+    return t.index_select(0, mismatch)

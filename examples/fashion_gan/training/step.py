@@ -1,0 +1,144 @@
+"""One training step of any stage: from a uint8 batch to the losses, through condgan's GAN step.
+
+[`make_step`][fashion_gan.training.step.make_step] is what ``fashion-gan train`` runs every step and what the
+benchmarks time, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from condgan.train import Precision, conditional_gan_step
+
+from ..config import RunConfig
+from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
+
+__all__ = ["make_step", "prepare_inputs", "channels_last_inputs", "batch_conditions"]
+
+
+def channels_last_inputs(inputs: StepInputs) -> StepInputs:
+    """Every 4-d tensor of ``inputs`` in ``torch.channels_last`` memory format (others unchanged)."""
+
+    def cl(t):
+        return t.contiguous(memory_format=torch.channels_last) if torch.is_tensor(t) and t.ndim == 4 else t
+
+    return StepInputs(*(None if group is None else tuple(cl(t) for t in group) for group in inputs))
+
+
+def batch_conditions(batch: dict, cfg: RunConfig, device: torch.device):
+    """The [`Conditions`][fashion_gan.modeling.conditions.Conditions] of a uint8 batch, on ``device``."""
+    return build_conditions(
+        batch["image"].to(device, non_blocking=True),
+        batch["labels"].to(device, non_blocking=True),
+        constraint_size=cfg.model.constraint_size,
+        constraint_mode=cfg.model.constraint_mode,
+    )
+
+
+def prepare_inputs(
+    stage: Stage, batch: dict, *, cfg: RunConfig, text_encoder: nn.Module, device: torch.device
+) -> tuple[StepInputs, Conditions]:
+    """The networks' inputs of one step from a uint8 batch, and the batch's conditions.
+
+    The conditions on ``device``, the frozen design code, ``batch["noise"]`` as z, ``batch["mismatch"]`` as
+    the mismatched pairs when present (else the batch rolled by one), in channels_last when
+    ``cfg.train.channels_last``.
+    """
+    cond = batch_conditions(batch, cfg, device)
+    with torch.no_grad():
+        code = design_code(text_encoder, batch["word_ids"].to(device), cond.appearance, cfg.model)
+    z = batch["noise"].to(device, non_blocking=True)
+    mismatch = batch.get("mismatch")
+    inputs = stage.step_inputs(cond, code, z, None if mismatch is None else mismatch.to(device))
+    return (channels_last_inputs(inputs) if cfg.train.channels_last else inputs), cond
+
+
+def _snapshot_buffers(*modules: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(b, b.detach().clone()) for m in modules for b in m.buffers()]
+
+
+@torch.no_grad()
+def _restore_buffers(snapshot: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    for live, saved in snapshot:
+        live.copy_(saved)
+
+
+def make_step(
+    stage: Stage,
+    *,
+    cfg: RunConfig,
+    generator: nn.Module,
+    discriminator: nn.Module,
+    g_optimizer: torch.optim.Optimizer,
+    d_optimizer: torch.optim.Optimizer,
+    text_encoder: nn.Module,
+    precision: Precision,
+    device: torch.device,
+    g_train: nn.Module | None = None,
+    d_train: nn.Module | None = None,
+    check_finite: bool = True,
+) -> Callable[[dict, int], dict[str, float]]:
+    """A function ``(batch, step) -> losses`` that trains ``stage`` one step on a uint8 batch.
+
+    Each call builds the step's inputs ([`prepare_inputs`][fashion_gan.training.step.prepare_inputs]: the
+    conditions, the frozen design code, the noise and the mismatched pairs, channels_last if asked) and runs
+    ``condgan.train.conditional_gan_step`` with the run's loss, D weights, single D call and precision. With
+    ``cfg.train.on_nonfinite == "skip"`` a skipped step also restores the BatchNorm statistics its forward
+    passes had already updated, so nothing non-finite stays behind.
+
+    Args:
+        stage: the model to train.
+        cfg: the run configuration (its ``train`` and ``model`` sections).
+        generator: G (its buffers are restored after a skipped step).
+        discriminator: D.
+        g_optimizer: steps G.
+        d_optimizer: steps D.
+        text_encoder: the frozen sentence encoder.
+        precision: from ``condgan.train.make_precision``.
+        device: where the batch goes.
+        g_train: what is called to run G (a DDP wrapper or a compiled module; default ``generator``).
+        d_train: the same for D.
+        check_finite: check losses and gradient norms before each optimizer step.
+
+    Returns:
+        ``step(batch, step_number)``: the losses of ``conditional_gan_step`` (``step_number`` names the
+        step in error messages).
+    """
+    tc = cfg.train
+    on_nonfinite = "skip" if tc.on_nonfinite == "skip" else "raise"
+    g_call = generator if g_train is None else g_train
+    d_call = discriminator if d_train is None else d_train
+
+    def step(batch: dict, step_number: int) -> dict[str, float]:
+        inputs, cond = prepare_inputs(stage, batch, cfg=cfg, text_encoder=text_encoder, device=device)
+        # BatchNorm updates its running statistics in the forward pass, before any NaN check: keep a copy so
+        # that a skipped step leaves no NaN behind in the buffers (or in the next checkpoint).
+        buffers = _snapshot_buffers(generator, discriminator) if on_nonfinite == "skip" else None
+        losses = conditional_gan_step(
+            generator=g_call,
+            discriminator=d_call,
+            g_optimizer=g_optimizer,
+            d_optimizer=d_optimizer,
+            g_inputs=inputs.g_inputs,
+            real=inputs.real,
+            mismatched=inputs.mismatched,
+            fake_conditions=inputs.fake_conditions,
+            reconstruction=stage.reconstruction_loss(cond),
+            reconstruction_weight=stage.reconstruction_weight(cfg),
+            loss=tc.loss,
+            d_weights=tc.d_weights,
+            single_d_call=tc.single_d_call,
+            precision=precision,
+            check_finite=check_finite,
+            on_nonfinite=on_nonfinite,
+            stage=stage.name,
+            step=step_number,
+        )
+        if losses["skipped"] and buffers is not None:
+            _restore_buffers(buffers)
+        return losses
+
+    return step

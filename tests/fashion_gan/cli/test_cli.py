@@ -1,0 +1,372 @@
+"""The ``fashion-gan`` CLI: help texts, usage errors, train / generate / evaluate end to end, clean errors.
+
+Everything runs in-process through :func:`fashion_gan.cli.main` (the console script calls exactly that) on the
+shared tiny run of ``conftest.py``, which was itself made by ``fashion-gan train``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+from fashion_gan import cli
+from fashion_gan.config import RunConfig
+from fashion_gan.data.synthetic import SyntheticMannequins
+from PIL import Image
+
+from condgan.train import latest_checkpoint, read_metrics
+
+COMMANDS = ("train", "generate", "evaluate", "demo", "prepare-data")
+STEPS = 6  # conftest.TINY_STEPS
+MODELS = ("shape", "render_compositional", "render_ih1_skip", "onestep_87")  # conftest.TINY_MODELS
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, command: str, *fragments: str) -> None:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {lines}"
+    assert lines[0].startswith(f"fashion-gan {command}: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+def subparser(name: str) -> argparse.ArgumentParser:
+    parser = cli.build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices[name]
+
+
+def test_sizes_of_the_tiny_run(trained_run):
+    # The numbers the tests below rely on.
+    cfg = RunConfig.load(trained_run / "config.json")
+    assert (cfg.data.image_size, cfg.data.num_test, cfg.train.steps) == (32, 16, STEPS)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# --help and argparse usage errors
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_of_every_command_explains_every_option(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for action in subparser(command)._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help and action.help != argparse.SUPPRESS, f"{action.option_strings} has no help"
+        for option in action.option_strings:
+            assert option in out
+        assert " ".join(action.help.split()) in out
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "text"),
+    [
+        ("train", "--resume", "continue from the last complete checkpoint"),
+        ("train", "--stage", "what to train (default all)"),
+        ("train", "--set", "override any config field"),
+        ("train", "--width", "channel multiplier (1.0 = official sizes)"),
+        ("generate", "--keep-identity", "keep hair and face from the input through the compositional layer"),
+        ("generate", "--labels", "a PNG whose pixel values are the ids 0..6"),
+        ("generate", "--seed", "noise seed (repeatable; default 0)"),
+        ("evaluate", "--parser-steps", "training steps of the segmentation parser"),
+        ("evaluate", "--num-test", "test people to use"),
+        ("demo", "--out", "default runs/demo"),
+        ("prepare-data", "--data-root", "the data_release folder"),
+    ],
+)
+def test_help_strings(command, option, text, capsys):
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert option in out and text in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["paint"], "invalid choice: 'paint'"),
+        (["train"], "the following arguments are required: --out"),
+        (["train", "--out", "x", "--stage", "texture"], "argument --stage: invalid choice: 'texture'"),
+        (["train", "--out", "x", "--steps", "ten"], "argument --steps: invalid int value: 'ten'"),
+        (
+            ["train", "--out", "x", "--onestep-constraint", "5"],
+            "argument --onestep-constraint: invalid choice: 5",
+        ),
+        (["generate", "--run", "x", "--bogus"], "unrecognized arguments: --bogus"),
+        (["generate", "--run", "x", "--model", "pix2pix"], "argument --model: invalid choice: 'pix2pix'"),
+        (["evaluate"], "the following arguments are required: --run"),
+        (["evaluate", "--run", "x", "--num-test", "1.5"], "argument --num-test: invalid int value: '1.5'"),
+    ],
+)
+def test_wrong_arguments_give_usage_and_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: fashion-gan") and message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------------------------
+# train
+
+
+def test_train_end_to_end_wrote_every_model(trained_run):
+    # conftest's fixture ran `fashion-gan train` once per model; this checks what it left behind.
+    assert (trained_run / "text_encoder.safetensors").is_file()
+    log = (trained_run / "train_stdout.txt").read_text()
+    for name in MODELS:
+        folder = trained_run / name
+        assert f"{name}: trained in" in log
+        assert latest_checkpoint(folder / "checkpoints").name == f"step-{STEPS:08d}"
+        records = read_metrics(folder / "metrics.jsonl")
+        assert [r["step"] for r in records] == list(range(1, STEPS + 1))
+        assert all(np.isfinite(r["g_total"]) and np.isfinite(r["d_total"]) for r in records)
+        with Image.open(folder / "samples" / f"step-{STEPS:08d}.png") as sheet:
+            assert sheet.width > 4 * 32 and sheet.height > 8 * 32  # 4 columns, 8 people
+    meta = json.loads(
+        (latest_checkpoint(trained_run / "render_ih1_skip" / "checkpoints") / "meta.json").read_text()
+    )
+    assert meta["config"]["model"]["render"] == "ih1_skip" and meta["extra_state"]["stage"] == "render"
+
+
+def test_train_again_without_resume_is_a_clean_error(trained_run, tiny_options, capsys):
+    code, _, err = run_cli(["train", "--out", trained_run, "--stage", "shape", *tiny_options], capsys)
+    assert code == 2
+    assert_one_line_error(err, "train", "already has checkpoints", "pass --resume")
+
+
+def test_resume_with_another_width_names_the_field(run_copy, tiny_options, capsys):
+    argv = ["train", "--out", run_copy, "--stage", "shape", "--resume", *tiny_options, "--width", "0.125"]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    assert_one_line_error(
+        err, "train", "is from another configuration", "model.width: checkpoint 0.0625, requested 0.125"
+    )
+
+
+def test_resume_of_a_finished_model_changes_nothing(run_copy, tiny_options, capsys):
+    before = (run_copy / "shape" / "metrics.jsonl").read_text()
+    code, out, _ = run_cli(
+        ["train", "--out", run_copy, "--stage", "shape", "--resume", *tiny_options], capsys
+    )
+    assert code == 0 and f"already at step {STEPS}" in out
+    assert (run_copy / "shape" / "metrics.jsonl").read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("lr", "--set: expected SECTION.FIELD=VALUE (e.g. train.lr=1e-4), got 'lr'"),
+        ("model.bogus=1", "config.model: unknown fields ['bogus']"),
+        ("optim.lr=1", "--set: unknown sections ['optim']"),
+        ("train.log_every=0", "train.log_every: expected an int >= 1, got 0"),
+    ],
+)
+def test_bad_overrides_are_clean_errors(tmp_path, tiny_options, override, message, capsys):
+    code, _, err = run_cli(["train", "--out", tmp_path / "run", *tiny_options, "--set", override], capsys)
+    assert code == 2
+    assert_one_line_error(err, "train", message)
+
+
+def test_out_below_a_regular_file_is_a_clean_error(tmp_path, tiny_options, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    code, _, err = run_cli(["train", "--out", tmp_path / "file" / "run", *tiny_options], capsys)
+    assert code == 2
+    assert_one_line_error(err, "train", "Not a directory", str(tmp_path / "file"))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# generate
+
+
+def png_size(path) -> tuple[int, int]:
+    with Image.open(path) as im:
+        assert im.mode == "RGB"
+        return im.size
+
+
+def test_generate_grid_two_seeds_keep_identity(trained_run, tmp_path, capsys):
+    argv = ["generate", "--run", trained_run, "--grid", "--person", 0, "--person", 1,
+            "--seed", 0, "--seed", 3, "--keep-identity", "--out", tmp_path / "grid.png"]  # fmt: skip
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    paths = [tmp_path / "grid_seed0.png", tmp_path / "grid_seed3.png"]
+    assert out.split() == [str(p) for p in paths]
+    for path in paths:
+        width, height = png_size(path)
+        # 2 people x (the person + 2 partner sentences); cells of 32 + 2 x 2 padding, doubled at <= 64 px.
+        assert width == 3 * 2 * (32 + 4)
+        assert 2 * 2 * (32 + 4) < height < 2 * 2 * (32 + 4) + 200  # + the wrapped sentence titles
+
+
+def test_generate_single_images_two_seeds(trained_run, tmp_path, capsys):
+    argv = ["generate", "--run", trained_run, "--person", 0, "--person", 2, "--seed", 1, "--seed", 2,
+            "--out", tmp_path]  # fmt: skip
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    names = [
+        "person0_partner_seed1",
+        "person2_partner_seed1",
+        "person0_partner_seed2",
+        "person2_partner_seed2",
+    ]
+    assert out.split() == [str(tmp_path / f"{n}.png") for n in names]
+    for name in names:
+        assert png_size(tmp_path / f"{name}.png") == (32, 32)  # the generated image itself
+
+
+def test_generate_default_output_folder(run_copy, capsys):
+    code, out, err = run_cli(["generate", "--run", run_copy, "--person", 5], capsys)
+    assert code == 0, err
+    assert out.split() == [str(run_copy / "generated" / "person5_partner_seed0.png")]
+
+
+@pytest.fixture
+def person_files(tmp_path) -> tuple:
+    """Test person 3 of the tiny run's data as an RGB PNG and a label-map PNG (ids as pixel values)."""
+    person = SyntheticMannequins(split="test", image_size=32, num_train=64, num_test=16, seed=0).get_batch(
+        [3]
+    )
+    image, labels = tmp_path / "person.png", tmp_path / "labels.png"
+    Image.fromarray(person["image"][0].permute(1, 2, 0).numpy()).save(image)
+    Image.fromarray(person["labels"][0].numpy().astype(np.uint8), mode="L").save(labels)
+    return image, labels
+
+
+def test_generate_from_files_with_sentences(trained_run, tmp_path, person_files, capsys):
+    image, labels = person_files
+    argv = ["generate", "--run", trained_run, "--image", image, "--labels", labels, "--keep-identity",
+            "--sentence", "the lady wore a blue sleeveless dress.",
+            "--sentence", "the man wore a black long-sleeved sweater.",
+            "--out", tmp_path / "out"]  # fmt: skip
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    names = ["person0_sentence0_seed0.png", "person0_sentence1_seed0.png"]
+    assert out.split() == [str(tmp_path / "out" / n) for n in names]
+    for name in names:
+        assert png_size(tmp_path / "out" / name) == (32, 32)
+
+
+def write_labels(path, array) -> None:
+    Image.fromarray(np.asarray(array, dtype=np.uint8), mode="L").save(path)
+
+
+@pytest.mark.parametrize(
+    ("case", "fragments"),
+    [
+        ("unknown-word", ("words not in the 539-word vocabulary", "'zorblax'")),
+        ("labels-wrong-size", ("labels.png: expected a 32x32 label map, got 16x16",)),
+        ("labels-id-too-large", ("labels.png: expected label ids 0..6, got a pixel value 9",)),
+        ("image-wrong-size", ("person.png: expected a 32x32 image for this run, got 48x48",)),
+        ("image-without-labels", ("--image and --labels go together",)),
+        ("missing-image-file", ("file not found:", "nobody.png")),
+        ("missing-checkpoint", ("no checkpoint for model 'render_ih1'", "train it first")),
+        ("missing-run-folder", ("--run: no run folder at", "no-such-run")),
+        ("folder-without-config", ("has no config.json",)),
+        ("person-out-of-range", ("--person: expected test-split indices in [0, 15], got [99]",)),
+        ("keep-identity-non-compositional", ("--keep-identity: only the compositional model keeps regions",)),
+        ("files-without-sentence", ("--sentence: give at least one sentence",)),
+    ],
+)
+def test_generate_bad_input_is_one_clear_line(trained_run, tmp_path, person_files, case, fragments, capsys):
+    image, labels = person_files
+    run = ["generate", "--run", trained_run]
+    say = ["--sentence", "the lady wore a blue sleeveless dress."]
+    if case == "labels-wrong-size":
+        write_labels(labels, np.zeros((16, 16)))
+    elif case == "labels-id-too-large":
+        write_labels(labels, np.full((32, 32), 9))
+    elif case == "image-wrong-size":
+        Image.new("RGB", (48, 48)).save(image)
+    from_files = [*say, "--image", image, "--labels", labels]
+    argv = {
+        "unknown-word": [*run, "--sentence", "the lady wore a zorblax dress."],
+        "labels-wrong-size": [*run, *from_files],
+        "labels-id-too-large": [*run, *from_files],
+        "image-wrong-size": [*run, *from_files],
+        "image-without-labels": [*run, *say, "--image", image],
+        "missing-image-file": [*run, *say, "--image", tmp_path / "nobody.png", "--labels", labels],
+        "missing-checkpoint": [*run, "--model", "ih1"],
+        "missing-run-folder": ["generate", "--run", tmp_path / "no-such-run"],
+        "folder-without-config": ["generate", "--run", tmp_path],
+        "person-out-of-range": [*run, "--person", 99],
+        "keep-identity-non-compositional": [*run, "--model", "ih1_skip", "--keep-identity"],
+        "files-without-sentence": [*run, "--image", image, "--labels", labels],
+    }[case]
+    out_dir = tmp_path / "out"
+    code, _, err = run_cli([*argv, "--out", out_dir], capsys)
+    assert code == 2
+    assert_one_line_error(err, "generate", *fragments)
+    assert not out_dir.exists()  # nothing written
+
+
+# ------------------------------------------------------------------------------------------------------------
+# evaluate
+
+
+def test_evaluate_writes_one_row_per_trained_model(run_copy, capsys):
+    argv = [
+        "evaluate",
+        "--run",
+        run_copy,
+        "--num-test",
+        8,
+        "--detector-steps",
+        2,
+        "--parser-steps",
+        2,
+        "--no-progress",
+    ]
+    threads = torch.get_num_threads()
+    try:
+        code, out, err = run_cli(argv, capsys)
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0, err
+    result = json.loads((run_copy / "evaluation.json").read_text())
+    names = [row["model"] for row in result["rows"]]
+    # The real images' ceiling, then the trained models: compositional, ih1_skip, One-Step 8-7 (not ih1, 8-4).
+    assert names == [
+        "Real test images (ceiling)",
+        "FashionGAN (compositional)",
+        "Two-stage, official ih1_skip",
+        "One-Step GAN (8-7)",
+    ]
+    assert result["num_test"] == 8 and (result["detector_steps"], result["parser_steps"]) == (2, 2)
+    for row in result["rows"][1:]:
+        for key in ("acc_color", "acc_sleeve", "acc_category", "acc_gender", "structure", "hair_face_iou"):
+            assert 0.0 <= row[key] <= 1.0, (row["model"], key)
+        assert np.isfinite(row["frechet_detector"]) and row["diversity_l1"] >= 0
+    assert result["rows"][1]["stage1_structure"] is not None and result["rows"][3]["stage1_structure"] is None
+    table = (run_copy / "evaluation.md").read_text()
+    table_rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split("|")[1].strip() for r in table_rows[1:]] == names  # header, then one line per row
+    assert table in out
+
+
+def test_evaluate_missing_run_folder(tmp_path, capsys):
+    code, _, err = run_cli(["evaluate", "--run", tmp_path / "nothing-here"], capsys)
+    assert code == 2
+    assert_one_line_error(err, "evaluate", "--run: no run folder at")

@@ -1,0 +1,190 @@
+"""Redressing people (``fashion_gan.inference.redress``) with the shared tiny run of ``conftest.py``.
+
+The identity property of ``--keep-identity``: with ``keep=(1, 2)`` the generated image equals the input image,
+exactly, on every pixel whose GENERATED label (stage 1's argmax) is hair or face, and equals the plain
+generation everywhere else. A 6-step stage 1 draws mostly background, so the property test swaps in a stage 1
+that returns a drawn label map (hair and face always present); the real stage 1 is checked too.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from fashion_gan.config import RunConfig
+from fashion_gan.data.synthetic import SyntheticMannequins
+from fashion_gan.inference.redress import HAIR_AND_FACE, Redresser, load_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from condgan.layers.label_maps import one_hot_labels
+from condgan.text.vocabulary import UnknownWordError
+from condgan.train import CheckpointError, list_checkpoints
+
+SIZE = 32
+SENTENCES = ("the lady wore a blue sleeveless dress.", "the man wore a black long-sleeved sweater.")
+
+
+@pytest.fixture(scope="module")
+def test_set(trained_run):
+    cfg = RunConfig.load(trained_run / "config.json")
+    return SyntheticMannequins(
+        split="test", image_size=SIZE, num_train=cfg.data.num_train, num_test=cfg.data.num_test, seed=0
+    )
+
+
+@pytest.fixture(scope="module")
+def redresser(trained_run) -> Redresser:
+    return Redresser(trained_run)
+
+
+@pytest.fixture(scope="module")
+def people(test_set) -> dict:
+    return test_set.get_batch([0, 1, 2])
+
+
+def pixels(images: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, H, W, 3), so that a (B, H, W) mask selects whole RGB pixels."""
+    return images.permute(0, 2, 3, 1)
+
+
+def test_generate_outputs(redresser, people):
+    word_ids = redresser.encode([SENTENCES[0]] * 3)
+    out = redresser.generate(people, word_ids, seed=0)
+    assert out["images"].dtype == torch.uint8 and out["images"].shape == (3, 3, SIZE, SIZE)
+    assert out["labels"].dtype == torch.int64 and out["labels"].shape == (3, SIZE, SIZE)
+    assert 0 <= out["labels"].min() and out["labels"].max() < 7
+    again = redresser.generate(people, word_ids, seed=0)
+    assert torch.equal(out["images"], again["images"]) and torch.equal(out["labels"], again["labels"])
+
+
+def test_redress_is_people_by_sentences(redresser, people):
+    out = redresser.redress(people, SENTENCES, seed=4)
+    assert out["images"].shape == (3, 2, 3, SIZE, SIZE) and out["labels"].shape == (3, 2, SIZE, SIZE)
+
+
+class Recording(torch.nn.Module):
+    """Wraps a generator and records the noise of every call."""
+
+    def __init__(self, inner: torch.nn.Module):
+        super().__init__()
+        self.inner, self.noise = inner, []
+
+    def forward(self, z, *args):
+        self.noise.append(z.clone())
+        return self.inner(z, *args)
+
+
+def test_seed_fixes_the_noise_of_both_stages(trained_run, people):
+    redresser = Redresser(trained_run)
+    redresser.pipeline.stage1 = Recording(redresser.pipeline.stage1)
+    redresser.render_g.generator = Recording(redresser.render_g.generator)
+    word_ids = redresser.encode([SENTENCES[0]] * 3)
+    for seed in (0, 0, 1):
+        redresser.generate(people, word_ids, seed=seed)
+    z1, z2 = redresser.pipeline.stage1.noise, redresser.render_g.generator.noise
+    assert torch.equal(z1[0], z1[1]) and torch.equal(z2[0], z2[1])  # same seed, same noise
+    assert not torch.equal(z1[0], z1[2]) and not torch.equal(z2[0], z2[2])  # another seed, other noise
+    assert not torch.equal(z1[0], z2[0])  # independent noise per stage
+    assert not torch.equal(z1[0][0], z1[0][1])  # and per person
+
+
+class DrawnStage1(torch.nn.Module):
+    """A stand-in stage 1 that 'generates' a fixed label map (as confident logits), whatever its inputs."""
+
+    def __init__(self, labels: torch.Tensor):
+        super().__init__()
+        self.labels = labels
+
+    def forward(self, z, code, constraint):
+        return one_hot_labels(self.labels, 7) * 10.0
+
+
+def drawn_labels(seed: int, batch: int) -> torch.Tensor:
+    """Blocky random label maps (4x4 cells of ids 0..6) with hair (1) and face (2) in every map."""
+    gen = torch.Generator().manual_seed(seed)
+    cells = torch.randint(0, 7, (batch, 8, 8), generator=gen)
+    cells[:, 0, 0], cells[:, 0, 1] = 1, 2
+    return cells.repeat_interleave(SIZE // 8, 1).repeat_interleave(SIZE // 8, 2)
+
+
+@settings(deadline=None, max_examples=6)
+@given(seed=st.integers(0, 2**31 - 1), person=st.integers(0, 15))
+def test_keep_identity_copies_generated_hair_and_face_exactly(trained_run, test_set, seed, person):
+    redresser = Redresser(trained_run)
+    people = test_set.get_batch([person, (person + 5) % 16])
+    redresser.pipeline.stage1 = DrawnStage1(drawn_labels(seed, 2))
+    word_ids = redresser.encode(SENTENCES)
+    kept = redresser.generate(people, word_ids, seed=seed % 1000, keep=HAIR_AND_FACE)
+    plain = redresser.generate(people, word_ids, seed=seed % 1000)
+    assert torch.equal(kept["labels"], plain["labels"])  # keep changes stage 2 only
+    mask = torch.isin(kept["labels"], torch.tensor(HAIR_AND_FACE))
+    assert mask.any() and not mask.all()
+    assert torch.equal(pixels(kept["images"])[mask], pixels(people["image"])[mask])
+    assert torch.equal(pixels(kept["images"])[~mask], pixels(plain["images"])[~mask])
+    assert not torch.equal(pixels(plain["images"])[mask], pixels(people["image"])[mask])  # keep did something
+
+
+def test_keep_identity_with_the_trained_stage_1(redresser, people):
+    word_ids = redresser.encode([SENTENCES[1]] * 3)
+    kept = redresser.generate(people, word_ids, seed=1, keep=HAIR_AND_FACE)
+    plain = redresser.generate(people, word_ids, seed=1)
+    mask = torch.isin(kept["labels"], torch.tensor(HAIR_AND_FACE))
+    assert torch.equal(kept["labels"], plain["labels"])
+    assert torch.equal(pixels(kept["images"])[mask], pixels(people["image"])[mask])
+    assert torch.equal(pixels(kept["images"])[~mask], pixels(plain["images"])[~mask])
+
+
+def test_hair_and_face_are_the_official_ids():
+    assert HAIR_AND_FACE == (1, 2)  # official ids: 1 hair, 2 face
+
+
+def test_one_step_model_has_no_stage_1(trained_run, people):
+    redresser = Redresser(trained_run, render="onestep_87")
+    assert not redresser.two_stage and redresser.pipeline is None
+    out = redresser.generate(people, redresser.encode([SENTENCES[0]] * 3))
+    assert out["images"].shape == (3, 3, SIZE, SIZE)
+    assert (out["labels"] == -1).all()
+
+
+def test_generate_errors(redresser, people):
+    word_ids = redresser.encode([SENTENCES[0]] * 3)
+    small = {"image": people["image"][:, :, :16, :16], "labels": people["labels"][:, :16, :16]}
+    with pytest.raises(
+        ValueError, match=r"people: expected \(B, 3, 32, 32\) images for this run, got \(3, 3, 16, 16\)"
+    ):
+        redresser.generate(small, word_ids)
+    with pytest.raises(ValueError, match=r"word_ids: expected one sentence per person \(3\), got 2"):
+        redresser.generate(people, word_ids[:2])
+    with pytest.raises(UnknownWordError, match="zorblax"):
+        redresser.encode(["the lady wore a zorblax dress."])
+
+
+def test_keep_needs_the_compositional_model(trained_run, people):
+    redresser = Redresser(trained_run, render="ih1_skip")
+    with pytest.raises(ValueError, match="keep: only the compositional render model keeps regions"):
+        redresser.generate(people, redresser.encode([SENTENCES[0]] * 3), keep=HAIR_AND_FACE)
+
+
+def test_missing_model_is_named(trained_run):
+    with pytest.raises(FileNotFoundError, match="no checkpoint for model 'render_ih1' under .*render_ih1"):
+        Redresser(trained_run, render="ih1")
+    with pytest.raises(FileNotFoundError, match="text encoder not found"):
+        Redresser(trained_run / "nowhere")
+
+
+def test_damaged_generator_is_named_not_called_untrained(run_copy):
+    for folder in list_checkpoints(run_copy / "shape" / "checkpoints"):
+        path = folder / "generator.safetensors"
+        path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(
+        CheckpointError, match=r"shape/checkpoints/step-00000006/generator.safetensors: truncated"
+    ):
+        load_model(run_copy, "shape")
+
+
+def test_damaged_text_encoder_is_named(run_copy):
+    (run_copy / "text_encoder.safetensors").write_bytes(b"not safetensors at all")
+    with pytest.raises(
+        ValueError, match=r"text_encoder.safetensors: not a valid text-encoder safetensors file"
+    ):
+        Redresser(run_copy)

@@ -1,0 +1,352 @@
+"""The stage registry (``fashion_gan.modeling``): every model builds at a tiny size and trains one step.
+
+Each registered stage (stage 1; stage 2 compositional / plain / ih1_skip / ih1; One-Step 8-7 / 8-4) is built
+from a RunConfig and trained one step through :func:`fashion_gan.training.step.make_step` on a real synthetic
+batch, as ``fashion-gan train`` does: the losses are finite and every weight tensor of G and D moves. Plus the
+design code, the inputs of the matching-aware discriminator, the compositional model's kept regions, the
+registry's views and errors, and a variant registered by a test and driven through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from fashion_gan import cli
+from fashion_gan.data.synthetic import SyntheticMannequins
+from fashion_gan.evaluation.evaluate import model_rows
+from fashion_gan.inference.redress import redress_models
+from fashion_gan.modeling import (
+    APPEARANCE_DIM,
+    KINDS,
+    NUM_LABELS,
+    STAGES,
+    all_stages,
+    build_conditions,
+    code_dim,
+    design_code,
+    evaluation_stages,
+    get_stage,
+    official_nets,
+    register,
+    stage_for,
+    variants,
+)
+from fashion_gan.modeling.render import ComposedRenderer, RenderStage
+from fashion_gan.modeling.stage import mismatched_rows, net_kwargs
+from fashion_gan.training.sampling import step_mismatch
+from fashion_gan.training.step import make_step
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from condgan.layers import one_hot_labels
+from condgan.text import RNNTextEncoder
+from condgan.train import make_adam, make_precision
+
+BATCH = 4
+SIZE = 32
+NAMES = [s.name for s in all_stages()]
+
+
+@pytest.fixture(scope="module")
+def batch() -> dict:
+    data = SyntheticMannequins(split="train", image_size=SIZE, num_train=16, num_test=4, seed=0)
+    out = data.get_batch(list(range(BATCH)))
+    out["noise"] = torch.randn(BATCH, 80, generator=torch.Generator().manual_seed(0))
+    out["mismatch"] = step_mismatch(0, batch=BATCH, seed=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def text_encoder() -> RNNTextEncoder:
+    torch.manual_seed(0)
+    return RNNTextEncoder(hidden_size=100).eval().requires_grad_(False)
+
+
+def conditions_and_code(batch, text_encoder, cfg):
+    cond = build_conditions(batch["image"], batch["labels"], constraint_size=8, constraint_mode="bicubic")
+    code = design_code(text_encoder, batch["word_ids"], cond.appearance, cfg.model)
+    return cond, code
+
+
+def test_the_registry_holds_the_papers_models_in_training_order():
+    assert NAMES == [
+        "shape",
+        "render_compositional",
+        "render_plain",
+        "render_ih1_skip",
+        "render_ih1",
+        "onestep_87",
+        "onestep_84",
+    ]
+    assert [s.name for s in evaluation_stages()] == [
+        "shape",
+        "render_compositional",
+        "render_plain",
+        "onestep_87",
+        "onestep_84",
+    ]
+    assert variants("render", "render") == ("compositional", "plain", "ih1_skip", "ih1")
+    assert variants("onestep", "onestep_constraint") == (7, 4)
+    assert list(redress_models()) == ["compositional", "plain", "ih1_skip", "ih1", "onestep_87", "onestep_84"]
+    assert model_rows()[1] == ("Non-Compositional", "plain")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cli_words_select_the_stage_again(name, tiny_cfg):
+    stage = get_stage(name)
+    words = stage.cli_words()
+    args = cli.build_parser().parse_args(["train", "--out", "unused", *words])
+    assert args.stage == stage.kind
+    cfg = cli.config_from_args(args)
+    assert stage_for(args.stage, cfg.model) is stage
+    assert stage_for(stage.kind, stage.configure(tiny_cfg()).model) is stage
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_stage_builds_and_trains_one_step(name, batch, text_encoder, tiny_cfg):
+    stage = get_stage(name)
+    cfg = stage.configure(tiny_cfg())
+    torch.manual_seed(0)
+    g, d = stage.build(cfg)
+    cond, code = conditions_and_code(batch, text_encoder, cfg)
+    inputs = stage.step_inputs(cond, code, batch["noise"], batch["mismatch"])
+    with torch.no_grad():
+        out = g(*inputs.g_inputs)
+        logits = d(out, *inputs.fake_conditions)
+    assert out.shape == (BATCH, NUM_LABELS if stage.kind == "shape" else 3, SIZE, SIZE)
+    if stage.kind != "shape":
+        assert out.abs().max() <= 1.0  # images in [-1, 1]
+    assert logits.shape[0] == BATCH and torch.isfinite(logits).all()
+
+    before = {f"G.{k}": v.detach().clone() for k, v in g.named_parameters()}
+    before.update({f"D.{k}": v.detach().clone() for k, v in d.named_parameters()})
+    step = make_step(
+        stage,
+        cfg=cfg,
+        generator=g,
+        discriminator=d,
+        g_optimizer=make_adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        d_optimizer=make_adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        text_encoder=text_encoder,
+        precision=make_precision(torch.device("cpu"), mode="fp32"),
+        device=torch.device("cpu"),
+    )
+    losses = step(batch, 1)
+    for key in ("d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"):
+        assert torch.isfinite(torch.tensor(losses[key])), (key, losses[key])
+    assert losses["skipped"] == 0
+    after = {f"G.{k}": v for k, v in g.named_parameters()}
+    after.update({f"D.{k}": v for k, v in d.named_parameters()})
+    unchanged = [k for k in before if torch.equal(before[k], after[k])]
+    assert not unchanged, f"weights that did not move: {unchanged}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generate_outputs(name, batch, text_encoder, tiny_cfg):
+    stage = get_stage(name)
+    cfg = stage.configure(tiny_cfg())
+    g, _ = stage.build(cfg)
+    cond, code = conditions_and_code(batch, text_encoder, cfg)
+    with torch.no_grad():
+        out = stage.generate(g.eval(), cond, code, torch.randn(BATCH, cfg.model.z_dim))
+    assert out.shape == (BATCH, NUM_LABELS if stage.kind == "shape" else 3, SIZE, SIZE)
+    assert torch.isfinite(out).all()
+
+
+def test_width_scales_the_networks(tiny_cfg):
+    def count(width):
+        g, _ = get_stage("render_compositional").build(tiny_cfg(model={"width": width}))
+        return sum(p.numel() for p in g.parameters())
+
+    assert count(0.125) > 2 * count(0.0625)
+
+
+def test_design_code_is_text_then_appearance(batch, text_encoder, tiny_cfg):
+    cfg = tiny_cfg()
+    cond, code = conditions_and_code(batch, text_encoder, cfg)
+    assert code.shape == (BATCH, 100 + APPEARANCE_DIM) == (BATCH, code_dim(100, cfg.model))
+    text_code, _ = text_encoder(batch["word_ids"])
+    assert torch.equal(code[:, :100], text_code)
+    assert torch.equal(code[:, 100:], cond.appearance)
+    plain = tiny_cfg(model={"wearer": False})
+    assert torch.equal(design_code(text_encoder, batch["word_ids"], cond.appearance, plain.model), text_code)
+    assert code_dim(100, plain.model) == 100
+    shape_g, _ = get_stage("shape").build(plain)  # its code input is the text code alone
+    seg = shape_g(torch.randn(2, 80), text_code[:2], cond.constraint4[:2])
+    assert seg.shape == (2, NUM_LABELS, SIZE, SIZE)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mismatched_pairs_are_other_people_with_this_sentence(name, batch, text_encoder, tiny_cfg):
+    stage = get_stage(name)
+    cfg = stage.configure(tiny_cfg())
+    cond, code = conditions_and_code(batch, text_encoder, cfg)
+    perm = batch["mismatch"]
+    assert bool((perm != torch.arange(BATCH)).all())  # nobody is paired with themself
+    inputs = stage.step_inputs(cond, code, torch.randn(BATCH, cfg.model.z_dim), perm)
+    assert len(inputs.real) == len(inputs.mismatched) == len(inputs.fake_conditions) + 1
+    for real, mismatched in zip(inputs.real[:-1], inputs.mismatched[:-1], strict=True):
+        assert torch.equal(mismatched, real[perm])  # person perm[i]'s image and condition
+    assert inputs.real[-1] is code and inputs.mismatched[-1] is code  # with person i's sentence
+    assert inputs.fake_conditions[-1] is code
+    expected_condition = {
+        "shape": cond.constraint4,
+        "onestep_87": cond.constraint7,
+        "onestep_84": cond.constraint4,
+    }.get(name, cond.seg_code)
+    assert inputs.fake_conditions[0] is expected_condition
+    assert inputs.real[0] is (cond.one_hot if stage.kind == "shape" else cond.images)
+    if name == "render_compositional":
+        assert inputs.g_inputs[-1] is cond.one_hot  # the masks of the compositional mapping
+
+
+def test_without_a_derangement_the_batch_is_rolled_by_one():
+    t = torch.arange(5)
+    assert mismatched_rows(t, None).tolist() == [4, 0, 1, 2, 3]
+    assert mismatched_rows(t, torch.tensor([1, 2, 3, 4, 0])).tolist() == [1, 2, 3, 4, 0]
+
+
+@settings(deadline=None, max_examples=8)
+@given(seed=st.integers(0, 2**31 - 1), keep=st.sets(st.integers(0, NUM_LABELS - 1), min_size=1, max_size=3))
+def test_composed_renderer_takes_kept_regions_from_the_source(seed, keep):
+    gen = torch.Generator().manual_seed(seed)
+    renderings = torch.rand(2, NUM_LABELS, 3, 8, 8, generator=gen) * 2 - 1
+    labels = torch.randint(0, NUM_LABELS, (2, 8, 8), generator=gen)
+    source = torch.rand(2, 3, 8, 8, generator=gen) * 2 - 1
+
+    class Fixed(torch.nn.Module):
+        def forward(self, z, code, seg_code):
+            return renderings
+
+    renderer = ComposedRenderer(Fixed())
+    masks = one_hot_labels(labels, NUM_LABELS)
+    keep = tuple(sorted(keep))
+    out = renderer(None, None, None, masks, source, keep)
+    plain = renderer(None, None, None, masks)
+    kept = torch.isin(labels, torch.tensor(keep)).unsqueeze(1).expand_as(out)
+    assert torch.equal(out[kept], source[kept])
+    assert torch.equal(out[~kept], plain[~kept])
+    chosen = renderings.gather(1, labels[:, None, None].expand(-1, 1, 3, -1, -1)).squeeze(1)
+    assert torch.equal(plain, chosen)  # one-hot masks pick each pixel's own region rendering
+
+
+def test_keep_only_with_the_compositional_model(batch, text_encoder, tiny_cfg):
+    stage = get_stage("render_ih1_skip")
+    cfg = stage.configure(tiny_cfg())
+    g, _ = stage.build(cfg)
+    cond, code = conditions_and_code(batch, text_encoder, cfg)
+    z = torch.randn(BATCH, cfg.model.z_dim)
+    with pytest.raises(
+        ValueError, match="keep: only the compositional render model keeps regions, this is render_ih1_skip"
+    ):
+        stage.render(g, cond.labels, code, z, source=cond.images, keep=(1, 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda m: stage_for("texture", m),
+            r"stage: expected one of \['shape', 'render', 'onestep'\], got 'texture'",
+        ),
+        (
+            lambda m: get_stage("render_unet"),
+            "model: expected one of .*'render_compositional'.*got 'render_unet'",
+        ),
+    ],
+)
+def test_registry_errors_name_what_was_expected(call, message, tiny_cfg):
+    with pytest.raises(ValueError, match=message):
+        call(tiny_cfg().model)
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            {"render": "unet"},
+            r"model.render: expected one of \['compositional', 'plain', 'ih1_skip', 'ih1'\]",
+        ),
+        ({"onestep_constraint": 5}, r"model.onestep_constraint: expected one of \[7, 4\], got 5"),
+    ],
+)
+def test_config_choices_come_from_the_registry(model, message, tiny_cfg):
+    with pytest.raises(ValueError, match=message):
+        tiny_cfg().replace(model=model).validate()
+
+
+def test_register_refuses_a_second_stage_of_the_same_name_and_an_unknown_kind():
+    class Again(RenderStage):
+        name = "render_plain"
+
+    class Odd(RenderStage):
+        name = "render_odd"
+        kind = "texture"
+
+    with pytest.raises(ValueError, match="stage 'render_plain' is already registered"):
+        register(Again)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        register(Odd)
+    assert "render_odd" not in STAGES and KINDS == ("shape", "render", "onestep")
+
+
+class TinyRender(RenderStage):
+    """A variant registered by the test below: the plain U-Net without the code at its input."""
+
+    name = "render_tiny"
+    model_fields = {"render": "tiny"}
+    title = "Tiny test variant"
+
+    def build(self, cfg):
+        g = official_nets.ih1_skip_generator(**net_kwargs(cfg))
+        return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
+
+
+@pytest.fixture
+def tiny_variant():
+    register(TinyRender)
+    try:
+        yield STAGES["render_tiny"]
+    finally:
+        del STAGES["render_tiny"]
+
+
+def test_a_registered_variant_trains_generates_and_evaluates_through_the_cli(
+    tiny_variant, fresh_run, trained_run, tiny_options, capsys
+):
+    import shutil
+
+    shutil.copytree(trained_run / "shape", fresh_run / "shape")
+    shutil.copy2(trained_run / "config.json", fresh_run / "config.json")
+    assert "tiny" in variants("render", "render")
+    threads = torch.get_num_threads()
+    try:
+        code = cli.main(["train", "--out", str(fresh_run), *tiny_variant.cli_words(), *tiny_options])
+        assert code == 0, capsys.readouterr().err
+        assert (fresh_run / "render_tiny" / "checkpoints").is_dir()
+        out_png = fresh_run / "tiny_grid.png"
+        code = cli.main(
+            [
+                "generate",
+                "--run",
+                str(fresh_run),
+                "--model",
+                "tiny",
+                "--grid",
+                "--person",
+                "0",
+                "--out",
+                str(out_png),
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+        assert out_png.is_file()
+        argv = ["evaluate", "--run", str(fresh_run), "--num-test", "8", "--detector-steps", "2"]
+        code = cli.main([*argv, "--parser-steps", "2", "--no-progress"])
+        assert code == 0, capsys.readouterr().err
+    finally:
+        torch.set_num_threads(threads)
+    rows = [row["model"] for row in json.loads((fresh_run / "evaluation.json").read_text())["rows"]]
+    assert rows == ["Real test images (ceiling)", "Tiny test variant"]
