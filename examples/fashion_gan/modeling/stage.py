@@ -2,7 +2,7 @@
 
 Every model FashionGAN trains (stage 1, each stage-2 variant, each One-Step baseline) is a :class:`Stage`
 subclass registered with :func:`register`. A stage knows its folder name, the CLI words that select and resume
-it, how to build its generator and discriminator from a :class:`~fashion_gan.config.RunConfig`, what the
+it, how to build its generator and discriminator from a run configuration, what the
 matching-aware step feeds them, its reconstruction loss, and how it generates from the conditions of real
 people. Everything else is a view of :data:`STAGES`: the ``--render`` choices, the evaluation rows, the models
 ``train --stage all`` trains, the benchmark lists. Adding a variant is one class and its ``@register`` line.
@@ -11,15 +11,17 @@ people. Everything else is a view of :data:`STAGES`: the ``--render`` choices, t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import torch
 from torch import nn
 
 from condgan.layers import assemble_design_code
 
-from ..config import RunConfig
 from .conditions import APPEARANCE_DIM, Conditions
+
+if TYPE_CHECKING:  # the registry sits below the config: the config's choices are views of it
+    from ..config import RunConfig
 
 __all__ = [
     "Stage",
