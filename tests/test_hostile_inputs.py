@@ -506,7 +506,7 @@ class Known:
         return spec in self.specs and where.startswith(self.where) and mutation in self.mutations
 
 
-#: every library finding of issue 5 is fixed; list new ones here (Known(specs, where, mutations, fix)).
+#: every library finding of the sweep is fixed; list new ones here (Known(specs, where, mutations, fix)).
 KNOWN: list[Known] = []
 
 

@@ -43,7 +43,8 @@ __all__ = [
     "load_detector",
 ]
 
-#: The official attribute label sets (reference section 1.4): name -> number of classes.
+#: The official attribute label sets (``cate_new``, ``color_``, ``sleeve_``, ``gender_`` of the official
+#: language_original.mat): name -> number of classes.
 DEFAULT_HEADS: dict[str, int] = {"category": 19, "color": 17, "sleeve": 4, "gender": 2}
 #: The demo's backbone: the most accurate small timm net measured on the synthetic data (docs/metrics.md).
 DEMO_BACKBONE = "resnet10t"

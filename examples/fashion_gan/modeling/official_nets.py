@@ -1,6 +1,7 @@
 """The official FashionGAN networks and the paper's variants, assembled from ``condgan.nets``.
 
-Each builder reproduces a layer table of the reference doc (§2.3 stage 1 ``sr1``, §2.4 stage 2 ``ih1`` and
+Each builder reproduces a network of the official Torch code (zhusz/ICCV17-fashionGAN: stage 1 ``sr1``
+(``sr1/net_graph_sr1.lua``), stage 2 ``ih1`` (``ih1/net_graph_ih1.lua``) and
 ``ih1_skip``): channel counts, kernels, strides, paddings, where batch norm is and is not, biases and the
 initialisation std. Keyword overrides make small variants:
 
@@ -13,7 +14,7 @@ initialisation std. Keyword overrides make small variants:
 Discriminators return logits; the official ``Sigmoid`` + ``BCECriterion`` is ``condgan.losses`` with
 ``kind="bce"``.
 
-Paper variants (paper §4, reference doc §2.1): :func:`render_generator_compositional` (one RGB rendering per
+Paper variants (paper section 4): :func:`render_generator_compositional` (one RGB rendering per
 region; the caller composes them with ``condgan.layers.CompositionalMapping``), :func:`one_step_generator` /
 :func:`one_step_discriminator` (One-Step GAN 8-7 and 8-4: the stage-1 shape straight to the image); the
 Non-Compositional baseline is :func:`ih1_generator` itself.
@@ -40,7 +41,8 @@ __all__ = [
     "one_step_discriminator",
 ]
 
-#: Conv weight std of the official code: ``0.02 / 16`` in sr1 and ih1, ``0.02`` in ih1_skip (reference §3.3).
+#: Conv weight std of the official code (its ``train.lua`` files): ``0.02 / 16`` in sr1 and ih1, ``0.02`` in
+#: ih1_skip.
 OFFICIAL_INIT_STD = {"sr1": 0.02 / 16, "ih1": 0.02 / 16, "ih1_skip": 0.02}
 _NORM_STD = 0.02
 
@@ -128,7 +130,7 @@ def sr1_generator(
     num_classes: int = 7,
     constraint_channels: int = 4,
 ) -> ConditionalGenerator:
-    """Stage-1 shape generator ``G_shape(z, code, constraint) -> segmentation logits`` (reference §2.3).
+    """Stage-1 shape generator ``G_shape(z, code, constraint) -> segmentation logits`` (official ``sr1``).
 
     Official layers at 128 (``w`` = width multiplier applied to every channel count)::
 
@@ -210,7 +212,7 @@ def sr1_discriminator(
     num_classes: int = 7,
     constraint_channels: int = 4,
 ) -> ConditionalDiscriminator:
-    """Stage-1 discriminator ``D_shape(segmentation, constraint, code) -> logit`` (reference §2.3).
+    """Stage-1 discriminator ``D_shape(segmentation, constraint, code) -> logit`` (official ``sr1``).
 
     Official layers at 128::
 
@@ -288,7 +290,7 @@ def ih1_generator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
 ) -> ConditionalGenerator:
-    """Stage-2 render generator of the original submission ``ih1`` (reference §2.4): a tanh RGB image.
+    """Stage-2 render generator of the original submission, official ``ih1``: a tanh RGB image.
 
     Official layers at 128::
 
@@ -332,7 +334,7 @@ def ih1_discriminator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
 ) -> ConditionalDiscriminator:
-    """Two-stream stage-2 discriminator of ``ih1`` (reference §2.4).
+    """Two-stream stage-2 discriminator of ``ih1`` (official ``net_graph_ih1.lua``).
 
     Official layers at 128::
 
@@ -396,7 +398,7 @@ def ih1_skip_generator(
     ``code_at_input=True`` (not official) also tiles the reduced code over the input map: see
     :class:`condgan.nets.UNetGenerator`.
 
-    Official layers at 128 (reference §2.4)::
+    Official layers at 128 (official ``net_graph_ih1.lua``)::
 
         e1..e7: conv 4x4 s2: 3 -> 64 -> 128 -> 256 -> 512 -> 512 -> 512 -> 512 (1x1); LReLU before each conv
             but e1, BN after each but e1 and e7
@@ -444,7 +446,7 @@ def ih1_skip_discriminator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
 ) -> PatchDiscriminator:
-    """PatchGAN discriminator of ``ih1_skip``: ``(B, 1, 14, 14)`` logits at 128 (reference §2.4).
+    """PatchGAN discriminator of the official ``ih1_skip``: ``(B, 1, 14, 14)`` logits at 128.
 
     Official layers at 128::
 
@@ -489,13 +491,13 @@ def render_generator_compositional(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
 ) -> ConditionalGenerator | UNetGenerator:
-    """The paper's render generator with the compositional mapping layer's input (paper §3.2, ref. §2.1).
+    """The paper's render generator with the compositional mapping layer's input (paper section 3.3).
 
     The ``base`` network (``"ih1"``: :func:`ih1_generator`; ``"ih1_skip"``: :func:`ih1_skip_generator`) with a
     last layer of ``num_regions * 3`` channels and tanh: it returns renderings ``(B, num_regions, 3, H, W)``,
     one RGB texture per region. The model wrapper composes them with the (soft) segmentation,
     ``I = sum_k S_k * T_k``, using ``condgan.layers.CompositionalMapping`` (not in the released code, whose
-    final layer has 3 channels; issue #5).
+    final layer has 3 channels; issue #5 of the official repository asks for it).
 
     Examples:
         >>> import torch

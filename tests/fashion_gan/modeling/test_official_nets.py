@@ -1,9 +1,9 @@
-"""The official FashionGAN networks: exact layer structure at 128 (reference doc §2.3-2.4) and tiny runs.
+"""The official FashionGAN networks: exact layer structure at 128 (official ``net_graph_*.lua``), tiny runs.
 
 Structure checks build the official-size networks on the ``meta`` device (no memory, no compute) and record,
 with forward hooks, every leaf layer in execution order with its configuration and output resolution; the
-expected traces below are transcribed from the layer tables of the reference doc. Parameter counts are summed
-by hand from the same tables.
+expected traces below are transcribed from the official network definitions (zhusz/ICCV17-fashionGAN).
+Parameter counts are summed by hand from the same tables.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def biases(net):
     }
 
 
-# ------------------------------------------------------------------ stage 1 (sr1), reference §2.3
+# ------------------------------------------------------------------ stage 1 (sr1/net_graph_sr1.lua)
 
 
 def test_sr1_generator_structure():
@@ -159,7 +159,7 @@ def test_sr1_discriminator_structure():
     assert n_params(d) == expected_params == 13_086_456
 
 
-# ------------------------------------------------------------------ stage 2 (ih1), reference §2.4
+# ------------------------------------------------------------------ stage 2 (ih1/net_graph_ih1.lua)
 
 
 def test_ih1_generator_structure():
@@ -211,7 +211,7 @@ def test_ih1_discriminator_structure():
     assert n_params(d) == expected_params == 26_795_512
 
 
-# ------------------------------------------------------------------ ih1_skip, reference §2.4
+# ------------------------------------------------------------------ ih1_skip (ih1_skip/net_graph_ih1.lua)
 
 
 def test_ih1_skip_generator_structure():

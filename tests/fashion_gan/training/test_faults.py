@@ -1,4 +1,4 @@
-"""Faults a FashionGAN training run must survive, injected for real (issue 5).
+"""Faults a FashionGAN training run must survive, injected for real.
 
 - SIGKILL at random moments, many times, each run resumed with ``--resume``: every resume starts from the
   last complete checkpoint, every checkpoint folder loads, the metrics log has each step exactly once, and

@@ -7,9 +7,9 @@ EXACTLY the same: every loss and gradient norm in ``metrics.jsonl`` compared wit
 the final checkpoint (generator, discriminator, both Adam states, the RNG state) compared with
 ``torch.equal``.
 
-The training loop gives its ``DataLoader`` its own generator: creating the iterator would otherwise draw one number
-from the GLOBAL torch RNG after the checkpoint's RNG state was restored, and a resumed run would be one draw
-ahead (Dropout in the stage-2 generators and the saved RNG state would differ).
+The training loop gives its ``DataLoader`` its own generator: creating the iterator would otherwise draw one
+number from the GLOBAL torch RNG after the checkpoint's RNG state was restored, and a resumed run would be one
+draw ahead (Dropout in the stage-2 generators and the saved RNG state would differ).
 """
 
 from __future__ import annotations
