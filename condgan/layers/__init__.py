@@ -4,6 +4,7 @@
 - :mod:`~condgan.layers.spatial_constraint`: the paper's ``down-m(S0)`` soft masks.
 - :mod:`~condgan.layers.conditioning`: tile a code over a feature map and concatenate; the design code.
 - :mod:`~condgan.layers.compositional`: the compositional mapping layer ``I = sum_k S_k * T_k``.
+- :mod:`~condgan.layers.region_keep`: keep a source's regions (hair, face) in a generated segmentation.
 - :mod:`~condgan.layers.seg_encoding`: the official stage-2 condition (colour code, blur, offset).
 """
 
@@ -33,6 +34,7 @@ from condgan.layers.label_maps import (
     merge_probabilities,
     one_hot_labels,
 )
+from condgan.layers.region_keep import KEEP_MASK_KINDS, KeepSourceRegions, keep_source_regions
 from condgan.layers.seg_encoding import (
     BORDER_TYPES,
     OFFICIAL_BLUR_KERNEL,
@@ -68,6 +70,10 @@ __all__ = [
     "MASK_KINDS",
     "compose_regions",
     "CompositionalMapping",
+    # region_keep
+    "KEEP_MASK_KINDS",
+    "keep_source_regions",
+    "KeepSourceRegions",
     # seg_encoding
     "OFFICIAL_PALETTE",
     "OFFICIAL_BLUR_KERNEL",
