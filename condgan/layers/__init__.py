@@ -34,6 +34,7 @@ from condgan.layers.label_maps import (
     merge_probabilities,
     one_hot_labels,
 )
+from condgan.layers.region_colors import RegionColors, add_region_colors
 from condgan.layers.region_keep import KEEP_MASK_KINDS, KeepSourceRegions, keep_source_regions
 from condgan.layers.seg_encoding import (
     BORDER_TYPES,
@@ -70,6 +71,9 @@ __all__ = [
     "MASK_KINDS",
     "compose_regions",
     "CompositionalMapping",
+    # region_colors
+    "RegionColors",
+    "add_region_colors",
     # region_keep
     "KEEP_MASK_KINDS",
     "keep_source_regions",
