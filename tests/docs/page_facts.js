@@ -1,6 +1,6 @@
 // What a reader of the open page gets, gathered for tests/docs/test_site_in_browser.py: the rendered text, the
 // targets of the links, the ids that a #fragment can point at, how the images and the formulas came out, and
-// which resources came from outside the site.
+// which resources failed to load or came from outside the site.
 //
 // Run through WebDriver's executeAsyncScript: arguments[0] is how long to wait (ms) for the images to settle
 // and for KaTeX to typeset the `.arithmatex` elements; the last argument is the callback taking the facts.
@@ -38,6 +38,10 @@ const gather = () => {
       .getEntriesByType("resource")
       .map((entry) => entry.name)
       .filter((name) => new URL(name).origin !== location.origin),
+    failedResources: performance
+      .getEntriesByType("resource")
+      .filter((entry) => new URL(entry.name).origin === location.origin && entry.responseStatus >= 400)
+      .map((entry) => `HTTP ${entry.responseStatus}: ${new URL(entry.name).pathname}`),
   };
 };
 

@@ -70,17 +70,22 @@ MARKDOWN_CODE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1|`+[^`\n]*`+", re.S | r
 
 
 def matches_in_context(pattern: re.Pattern, text: str, width: int = 30) -> list[str]:
-    """Each match of ``pattern`` in ``text`` with ``width`` characters either side, on one line.
+    """The matches of ``pattern`` in ``text`` with ``width`` characters either side, each on one line.
+
+    Matches whose surroundings overlap share one snippet, so one formula gives one line, not one per command.
 
     Example:
-        >>> matches_in_context(re.compile(r"\\$\\$"), "before $$ x $$ after", width=3)
-        ['re $$ x ', ' x $$ af']
+        >>> matches_in_context(re.compile(r"\\$\\$"), "before $$ x $$ after and $$ y $$", width=3)
+        ['re $$ x $$ af', 'nd $$ y $$']
     """
-    snippets = []
+    windows: list[list[int]] = []
     for match in pattern.finditer(text):
-        snippet = text[max(0, match.start() - width) : match.end() + width]
-        snippets.append(" ".join(snippet.split("\n")))
-    return snippets
+        start, end = max(0, match.start() - width), match.end() + width
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    return [" ".join(text[start:end].split()) for start, end in windows]
 
 
 def markdown_has_math(source: str) -> bool:
@@ -232,6 +237,27 @@ def untypeset_math(facts: dict[str, dict], math_sources: set[str]) -> list[str]:
     return problems
 
 
+def site_errors(facts: dict[str, dict]) -> list[str]:
+    """The site's own resources that failed and its script errors, each once, with the pages it happened on.
+
+    Example:
+        >>> facts = {"": {"failedResources": ["HTTP 404: /a.js"], "consoleErrors": []},
+        ...          "b/": {"failedResources": ["HTTP 404: /a.js"], "consoleErrors": ["b.js 3:1 TypeError"]}}
+        >>> for line in site_errors(facts):
+        ...     print(line)
+        HTTP 404: /a.js (2 pages: (home), b/)
+        b.js 3:1 TypeError (1 page: b/)
+    """
+    pages_of: dict[str, list[str]] = {}
+    for page, page_facts in facts.items():
+        for error in (*page_facts["failedResources"], *page_facts["consoleErrors"]):
+            pages_of.setdefault(error, []).append(page or "(home)")
+    return [
+        f"{error} ({len(pages)} page{'s' * (len(pages) > 1)}: {', '.join(pages)})"
+        for error, pages in pages_of.items()
+    ]
+
+
 def text_matches(facts: dict[str, dict], pattern: re.Pattern) -> list[str]:
     """Every match of ``pattern`` in the rendered text of every page, as ``page: ...context...``.
 
@@ -303,7 +329,6 @@ class BuiltSite:
     folder: Path
     origin: str
     facts: dict[str, dict]
-    console_errors: dict[str, list[str]]
     screenshots: list[Path]
 
 
@@ -377,16 +402,17 @@ def site(tmp_path_factory) -> BuiltSite:
     folder = workdir / "site"
     build_site(folder)
     copies = Path(os.environ["CONDGAN_SCREENSHOTS"]) if os.environ.get("CONDGAN_SCREENSHOTS") else None
-    facts, console_errors, screenshots = {}, {}, []
+    facts, screenshots = {}, []
     with serve(folder) as origin, headless_chromium(chromium, chromedriver, workdir / "profile") as driver:
         for page in site_pages(folder):
             driver.get(f"{origin}/{page}")
             facts[page] = driver.execute_async_script(PAGE_FACTS_JS, 5000)
-            # Failures to fetch something outside the site (the theme's web fonts) are not the site's errors.
-            console_errors[page] = [
-                entry["message"]
+            # Script errors; failed fetches are read from the page's resource timing instead, which also
+            # tells the site's own resources from outside ones (the theme's web fonts) that cannot load here.
+            facts[page]["consoleErrors"] = [
+                entry["message"].replace(origin, "")
                 for entry in driver.get_log("browser")
-                if entry["level"] == "SEVERE" and (entry["source"] != "network" or origin in entry["message"])
+                if entry["level"] == "SEVERE" and entry["source"] != "network"
             ]
             if page in SCREENSHOTS:
                 path = workdir / SCREENSHOTS[page]
@@ -395,7 +421,7 @@ def site(tmp_path_factory) -> BuiltSite:
                 if copies is not None:
                     copies.mkdir(parents=True, exist_ok=True)
                     shutil.copy(path, copies / path.name)
-    return BuiltSite(folder, origin, facts, console_errors, screenshots)
+    return BuiltSite(folder, origin, facts, screenshots)
 
 
 def test_every_page_was_browsed(site):
@@ -436,12 +462,8 @@ def test_every_image_loads(site):
 
 
 def test_site_resources_and_scripts_raise_no_errors(site):
-    errors = [
-        f"{page or '(home)'}: {message}"
-        for page, messages in site.console_errors.items()
-        for message in messages
-    ]
-    assert not errors, f"{len(errors)} browser console errors:\n" + "\n".join(errors)
+    errors = site_errors(site.facts)
+    assert not errors, "resources of the site that failed to load, and script errors:\n" + "\n".join(errors)
 
 
 def test_screenshots_show_a_rendered_page(site):
