@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -395,10 +396,12 @@ def headless_chromium(chromium: str, chromedriver: str, profile: Path):
         driver.quit()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> BuiltSite:
-    chromium, chromedriver = browser_tools()
-    workdir = tmp_path_factory.mktemp("site_in_browser")
+def browse_site(workdir: Path, chromium: str, chromedriver: str) -> BuiltSite:
+    """Build the site into ``workdir/site``, serve it, and gather what the browser sees on every page.
+
+    Screenshots of the pages in ``SCREENSHOTS`` go to ``workdir``, and are copied into
+    ``$CONDGAN_SCREENSHOTS`` when that is set.
+    """
     folder = workdir / "site"
     build_site(folder)
     copies = Path(os.environ["CONDGAN_SCREENSHOTS"]) if os.environ.get("CONDGAN_SCREENSHOTS") else None
@@ -422,6 +425,28 @@ def site(tmp_path_factory) -> BuiltSite:
                     copies.mkdir(parents=True, exist_ok=True)
                     shutil.copy(path, copies / path.name)
     return BuiltSite(folder, origin, facts, screenshots)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> BuiltSite:
+    from filelock import FileLock
+
+    chromium, chromedriver = browser_tools()
+    # pytest-xdist workers share the parent of their base folders: the first worker to get here builds and
+    # browses the site, the others read what it saw, so a parallel run pays for one build and one walk.
+    base = tmp_path_factory.getbasetemp()
+    workdir = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "site_in_browser"
+    record = workdir / "browsed.json"
+    with FileLock(f"{workdir}.lock"):
+        if not record.is_file():
+            workdir.mkdir(exist_ok=True)
+            browsed = browse_site(workdir, chromium, chromedriver)
+            seen = {"origin": browsed.origin, "facts": browsed.facts}
+            seen["screenshots"] = [path.name for path in browsed.screenshots]
+            record.write_text(json.dumps(seen), encoding="utf-8")
+        seen = json.loads(record.read_text(encoding="utf-8"))
+    screenshots = [workdir / name for name in seen["screenshots"]]
+    return BuiltSite(workdir / "site", seen["origin"], seen["facts"], screenshots)
 
 
 def test_every_page_was_browsed(site):
