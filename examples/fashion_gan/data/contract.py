@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from condgan._checks import check_int
 from condgan.text.vocabulary import Vocabulary
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "INT_KEYS",
     "validate_sample",
     "validate_batch",
+    "check_index",
     "check_indices",
     "collate",
     "uncollate",
@@ -319,6 +321,27 @@ def validate_batch(batch: Mapping[str, Any], *, image_size: int | None = None) -
     for key in INT_KEYS:
         _check_tensor(f"batch[{key!r}]", batch[key], torch.int64, (b,), "(B,)")
     return b
+
+
+def check_index(name: str, index: Any, size: int, *, allow_negative: bool = False) -> int:
+    """Check one position: an int in ``[0, size)``, or ``[-size, size)`` with ``allow_negative``.
+
+    Returns the position in ``[0, size)`` (a negative one counts from the end).
+
+    Raises:
+        TypeError: ``index`` is not an int (bools refused).
+        IndexError: ``index`` is out of range (what ``__getitem__`` raises, so iteration stops there).
+
+    Examples:
+        >>> check_index("index", -1, 5, allow_negative=True)
+        4
+    """
+    low = -size if allow_negative else 0
+    try:
+        value = check_int(name, index, low=low, high=size - 1)
+    except ValueError as err:
+        raise IndexError(str(err)) from None
+    return value % size if size else value
 
 
 def check_indices(name: str, indices: Any, size: int) -> np.ndarray:

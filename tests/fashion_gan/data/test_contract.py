@@ -147,7 +147,10 @@ def test_validate_batch_messages(ds):
     "module",
     [
         "fashion_gan.data.contract",
-        "fashion_gan.data.synthetic",
+        "fashion_gan.data.synthetic.attributes",
+        "fashion_gan.data.synthetic.sentences",
+        "fashion_gan.data.synthetic.render",
+        "fashion_gan.data.synthetic.dataset",
         "fashion_gan.data.official",
         "fashion_gan.data.cache",
         "fashion_gan.data.export",
