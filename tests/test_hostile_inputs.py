@@ -768,10 +768,11 @@ def generate_cases(f: dict[str, Path]) -> list[tuple[list[str], bool]]:
         (["--image", "/nonexistent.png", *person[2:], "--sentence", "the man wore a tee."], False),
         ([*person], False), (["--sentence", ""], False), (["--sentence", "zzz qqq"], False),
         (["--device", "tpu"], False), (["--device", "cuda:3"], False),
-        (["--out", str(f["afile"] / "grid.png")], False), (["--keep-identity", "--model", "ih1_skip"], False),
+        (["--out", str(f["afile"] / "grid.png")], False), (["--keep-identity", "--identity", "none"], False),
         (["--run", "/nonexistent"], False), (["--run", str(f["afile"])], False), (["--bogus"], False),
         ([*person, "--sentence", "the lady wore a red dress."], True),
         (["--sentence", " ".join(["the"] * 300)], True), (["--keep-identity"], True),
+        (["--identity", "official"], True), (["--identity", "none"], True), (["--identity", "keep"], False),
     ]  # fmt: skip
 
 

@@ -71,6 +71,10 @@ class ModelConfig:
     onestep_constraint: int = 7  # One-Step GAN baseline: 7 (8-7) or 4 (8-4) constraint channels
     wearer: bool = True  # append the wearer's appearance (skin, hair colour, hair extent) to the design code
     keep_regions: tuple[int, ...] = ()  # labels the compositional layer takes from the input at generation
+    # Compositional render: each region's rendering is a base colour plus the network's residual; the colour
+    # is the measured skin (face, arms, legs) and hair colour for those regions, a function of the code for
+    # the rest (condgan.layers.RegionColors). Off reproduces the paper's layer alone (and older runs).
+    region_colors: bool = False
 
 
 @dataclass
@@ -221,6 +225,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_choice("model.render", m.render, variants("render", "render"))
     check_choice("model.onestep_constraint", m.onestep_constraint, variants("onestep", "onestep_constraint"))
     check_bool("model.wearer", m.wearer)
+    check_bool("model.region_colors", m.region_colors)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep

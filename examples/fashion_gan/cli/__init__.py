@@ -41,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _identity(args) -> str:
+    """``--identity``, or structural (``--keep-identity`` says the same; both together must agree)."""
+    if args.keep_identity and args.identity not in (None, "structural"):
+        raise ValueError(f"--keep-identity means --identity structural, got --identity {args.identity} too")
+    return args.identity or "structural"
+
+
 def _dispatch(args) -> int:
     """Turn the parsed options into one call of [`commands`][fashion_gan.cli.commands]."""
     import json
@@ -62,7 +69,7 @@ def _dispatch(args) -> int:
             sentences=args.sentence,
             grid=args.grid,
             seeds=args.seed,
-            keep_identity=args.keep_identity,
+            identity=_identity(args),
             out=args.out,
             device=args.device,
         )
@@ -75,6 +82,7 @@ def _dispatch(args) -> int:
             num_test=args.num_test,
             detector_steps=args.detector_steps,
             parser_steps=args.parser_steps,
+            identities=args.identity,
             device=args.device,
             progress=not args.no_progress,
         )

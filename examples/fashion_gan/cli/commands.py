@@ -23,7 +23,7 @@ from condgan.train import latest_checkpoint
 
 from .. import runs
 from ..config import RunConfig, resolve_device
-from ..inference.redress import HAIR_AND_FACE, Redresser
+from ..inference.redress import Redresser
 from ..modeling import Stage, evaluation_stages, stage_for
 from ..runs import checkpoint_step, read_checkpoint_meta
 from ..training.loop import train_stage
@@ -94,9 +94,16 @@ def train_models(
         _train_one(cfg, run_dir, model, all_models=stage == "all", resume=resume, progress=progress)
 
 
-def redress_grid(redresser: Redresser, people: dict, sentences: Sequence[str], *, seed: int = 0, keep=()):
+def redress_grid(
+    redresser: Redresser,
+    people: dict,
+    sentences: Sequence[str],
+    *,
+    seed: int = 0,
+    identity: str | None = None,
+):
     """The paper's figure: rows people (first column: the person), columns sentences; and the raw output."""
-    out = redresser.redress(people, sentences, seed=seed, keep=keep)
+    out = redresser.redress(people, sentences, seed=seed, identity=identity)
     p = people["image"].shape[0]
     cells = torch.cat([people["image"].unsqueeze(1), out["images"]], dim=1).flatten(0, 1)
     scale = 2 if cells.shape[-1] <= 64 else 1
@@ -147,14 +154,14 @@ def _grid_path(run_dir: Path, out: Path | None, seed: int, many: bool) -> Path:
     return out.with_name(f"{out.stem}_seed{seed}{out.suffix or '.png'}") if many else out
 
 
-def _single_images(redresser, people, sentences, indices, *, given: bool, seed: int, keep):
+def _single_images(redresser, people, sentences, indices, *, given: bool, seed: int):
     """(image, file name) of each generated person: every person in every given sentence, or with partners."""
     if given:
-        images = redresser.redress(people, sentences, seed=seed, keep=keep)["images"].flatten(0, 1)
+        images = redresser.redress(people, sentences, seed=seed)["images"].flatten(0, 1)
         who = indices or [0]  # a person from files is person0
         names = [f"person{who[i // len(sentences)]}_sentence{i % len(sentences)}" for i in range(len(images))]
     else:
-        images = redresser.generate(people, redresser.encode(sentences), seed=seed, keep=keep)["images"]
+        images = redresser.generate(people, redresser.encode(sentences), seed=seed)["images"]
         names = [f"person{i}_partner" for i in indices]
     return zip(images, names, strict=True)
 
@@ -169,38 +176,35 @@ def generate_images(
     sentences: Sequence[str] = (),
     grid: bool = False,
     seeds: Sequence[int] = (0,),
-    keep_identity: bool = False,
+    identity: str = "structural",
     out: Path | None = None,
     device: str = "cpu",
 ) -> list[Path]:
     """Redress test people (or one person from files) with sentences; return the PNGs written.
 
     Without ``sentences`` each test person wears their redress partner's sentence. ``grid`` writes one
-    picture per seed (rows people, columns sentences); otherwise one PNG per generated image.
+    picture per seed (rows people, columns sentences); otherwise one PNG per generated image. ``identity``
+    is the identity mode (``structural``, ``none`` or ``official``; see ``fashion_gan.inference.identity``).
     """
     run_dir = run_folder(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
-    if keep_identity and model != "compositional":
-        raise ValueError(f"--keep-identity: only the compositional model keeps regions, got --model {model}")
-    redresser = Redresser(run_dir, render=model, device=resolve_device(device, what="--device"))
+    device = resolve_device(device, what="--device")
+    redresser = Redresser(run_dir, render=model, identity=identity, device=device)
     chosen, partner_sentences, indices = _people(cfg, people, image, labels)
     given = bool(sentences)  # every person in every given sentence; else each with their partner's
     sentences = list(sentences) or partner_sentences
     if not sentences:
         raise ValueError("--sentence: give at least one sentence for a person from files")
-    keep = HAIR_AND_FACE if keep_identity else ()
     seeds = list(seeds) or [0]
     redresser.encode(sentences)  # unknown words: one clear error before any work
     written = []
     for seed in seeds:
         if grid:
-            picture, _ = redress_grid(redresser, chosen, sentences, seed=seed, keep=keep)
+            picture, _ = redress_grid(redresser, chosen, sentences, seed=seed)
             written.append(save_png(picture, _grid_path(run_dir, out, seed, len(seeds) > 1)))
             continue
         folder = out or run_dir / "generated"
-        for img, name in _single_images(
-            redresser, chosen, sentences, indices, given=given, seed=seed, keep=keep
-        ):
+        for img, name in _single_images(redresser, chosen, sentences, indices, given=given, seed=seed):
             picture = Image.fromarray(img.permute(1, 2, 0).contiguous().numpy())
             written.append(save_png(picture, Path(folder) / f"{name}_seed{seed}.png"))
     return written
@@ -212,17 +216,21 @@ def evaluate(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    identities: Sequence[str] = (),
     device: str = "cpu",
     progress: bool = True,
 ) -> dict:
-    """The paper's evaluation of every trained model of a run (writes evaluation.md / .json there)."""
+    """The paper's evaluation of every trained model of a run in the identity modes ``identities`` (default
+    all); writes evaluation.md / .json there."""
     from ..evaluation.evaluate import evaluate_run
+    from ..inference.identity import IDENTITY_MODES, check_identity_mode
 
     return evaluate_run(
         run_folder(run_dir),
         num_test=num_test,
         detector_steps=detector_steps,
         parser_steps=parser_steps,
+        modes=tuple(check_identity_mode(m) for m in identities) or IDENTITY_MODES,
         device=resolve_device(device, what="--device"),
         progress=progress,
     )
@@ -242,9 +250,9 @@ def demo(cfg: RunConfig, run_dir: str | Path) -> dict:
     people = runs.make_dataset(cfg.data, "test").get_batch(list(range(8)))
     redresser = Redresser(run_dir, render="compositional")
     grid, out = redress_grid(redresser, people, DEMO_SENTENCES, seed=0)
-    print(f"redress grid: {save_png(grid, run_dir / 'redress_grid.png')}")
-    grid, _ = redress_grid(redresser, people, DEMO_SENTENCES, seed=0, keep=HAIR_AND_FACE)
-    print(f"redress grid keeping hair and face: {save_png(grid, run_dir / 'redress_grid_keep_identity.png')}")
+    print(f"redress grid (the person kept, structurally): {save_png(grid, run_dir / 'redress_grid.png')}")
+    grid, _ = redress_grid(redresser, people, DEMO_SENTENCES, seed=0, identity="none")
+    print(f"redress grid of the networks alone: {save_png(grid, run_dir / 'redress_grid_networks_only.png')}")
     seg_grid = segmentation_grid(people, out["labels"], DEMO_SENTENCES)
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
     result = evaluate_run(run_dir)

@@ -11,6 +11,7 @@ import ast
 from pathlib import Path
 
 from ..config import PRESETS, RunConfig, preset
+from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import redress_models
 from ..modeling import KINDS, variants
 
@@ -177,9 +178,16 @@ def _add_generate(sub) -> None:
     p.add_argument("--grid", action="store_true", help="one PNG: rows people, columns sentences")
     p.add_argument("--seed", type=int, action="append", default=[], help="noise seed (repeatable; default 0)")
     p.add_argument(
+        "--identity",
+        choices=IDENTITY_MODES,
+        default=None,
+        help="how the person is kept: structural (default: hair and face are the input's own, through the "
+        "layers), none (the networks alone), official (the released post processing)",
+    )
+    p.add_argument(
         "--keep-identity",
         action="store_true",
-        help="keep hair and face from the input through the compositional layer",
+        help="the same as --identity structural (kept for older scripts; structural is the default)",
     )
     p.add_argument(
         "--model",
@@ -213,6 +221,13 @@ def _add_evaluate(sub) -> None:
         type=int,
         default=None,
         help="training steps of the segmentation parser (default 300 demo, 3000 otherwise)",
+    )
+    p.add_argument(
+        "--identity",
+        choices=IDENTITY_MODES,
+        action="append",
+        default=[],
+        help="identity mode to evaluate (repeatable; default: all three)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_device(p)

@@ -1,49 +1,57 @@
-"""The paper's evaluation protocol on the test split with the redress pairs.
+"""The paper's evaluation protocol on the test split with the redress pairs, per model and identity mode.
 
 Test person i is redressed with the sentence of test person ``redress_pairs[i]`` (the official
-``test_set_pair_ind`` protocol). For every trained model of a run:
+``test_set_pair_ind`` protocol). Two questions are asked of every trained model, in every identity mode
+(``structural``, ``none``, ``official``; see [`identity`][fashion_gan.inference.identity]):
 
-- **attribute accuracy**: attribute detectors (a timm backbone trained here on REAL training images) classify
-  the generated image; the target is the partner sentence's colour, sleeve, category and gender. Their
-  accuracy on real test images is reported too: it is the ceiling.
-- **structure**: a small U-Net parser (trained here on real training images) segments the generated image; we
-  report the agreement of its merged 8x8 constraint with the input person's (1 = identical) and the IoU of
-  hair + face and of the background. The two-stage models also get the agreement of stage 1's own
-  segmentation.
-- **realism**: Frechet distance and KID between real test images and generated images ON THE DETECTOR'S
-  FEATURES (not FID: the Inception weights are not available offline; see
-  [`inception_frechet`][condgan.metrics.inception_frechet]).
-- **diversity**: mean pairwise L1 between images of the same person and sentence under different noise.
+**Does the garment follow the sentence?** The targets are the PARTNER sentence's attributes.
+
+- attribute detectors (a timm backbone trained here on REAL training images) read colour (on solid-colour
+  targets and on multicolour ones separately), sleeve and category from the generated image; their accuracy
+  on real test images is the ceiling;
+- without any network: the median colour of the generated upper garment, mapped to the nearest official solid
+  colour in CIELAB (solid targets), and for multicolour targets whether the garment shows a print (its colour
+  spread above what 95% of real solid garments show).
+
+**Is it the same person?** The targets are the INPUT person's: hair + face and background IoU of the
+generated label map with the input's, the CIELAB distance of hair, face and arm skin colour to the input's,
+and gender and the wearer attributes (long hair, hat, sunglasses) read by the detector (``*_kept`` columns:
+read from the redressed image, compared with the input person; the detector's ceiling bounds them).
+
+Also: the structure of the image (a small U-Net parser trained on real images reads the generated image; the
+agreement of its merged 8x8 constraint with the input's), realism (Frechet distance and KID ON THE DETECTOR'S
+FEATURES, not FID: no Inception weights offline, see
+[`inception_frechet`][condgan.metrics.inception_frechet]) and diversity (mean pairwise L1 across noise).
+One-Step models have no segmentation: their label map is the parser's reading of their image.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from condgan.metrics import (
-    AttributeAccuracy,
-    constraint_agreement,
-    frechet_and_kid,
-    pairwise_diversity,
-    region_agreement,
-)
+from condgan.metrics import constraint_agreement, frechet_and_kid, pairwise_diversity
 
 from .. import runs
 from ..config import RunConfig
+from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import Redresser, redress_models
 from ..modeling.conditions import images_to_float
-from .detectors import evaluate_detector, load_detector, save_detector, train_detector
+from .appearance import garment_colour_hits, identity_scores, print_scores, solid_palette_lab
+from .judges import MULTICOLOR, WEARER_HEADS, ensure_detector, targets_of
 from .parser import ensure_parser, parse_images
+from .tables import format_table
 
-__all__ = ["evaluate_run", "model_rows", "format_table", "ATTRIBUTES"]
+__all__ = ["evaluate_run", "model_rows", "format_table", "CONTROL", "IDENTITY"]
 
-ATTRIBUTES = ("color", "sleeve", "category", "gender")
+#: Detector heads whose target is the partner sentence (the garment).
+CONTROL = ("color", "sleeve", "category")
+#: Detector heads whose target is the input person (kept through the redress).
+IDENTITY = ("gender", *WEARER_HEADS)
 
 
 def model_rows() -> tuple[tuple[str, str], ...]:
@@ -56,20 +64,9 @@ def model_rows() -> tuple[tuple[str, str], ...]:
     return tuple((stage.title, word) for word, stage in redress_models().items())
 
 
-def _ensure_detector(run_dir: Path, train_set, *, steps, device, progress):
-    folder = run_dir / "detector" / "attributes"
-    if (folder / "detector.json").is_file():
-        return load_detector(folder, device=device)
-    detector = train_detector(
-        train_set, steps=steps, device=device, image_size=train_set.image_size, progress=progress
-    )
-    save_detector(detector, folder)
-    return detector.eval()
-
-
 @dataclass
 class _Judges:
-    """What reads generated images: attribute detector, its features, the parser; and the test batches."""
+    """What reads generated images (detector, its features, the parser) and the test batches."""
 
     detector: nn.Module
     features: nn.Module
@@ -77,78 +74,127 @@ class _Judges:
     test_set: object
     batches: list[list[int]]
     device: torch.device | str
-
-    def structure(self, images_u8: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-sample structure of images vs the input people's label maps (parsed, then compared)."""
-        parsed = parse_images(self.parser, images_u8, self.device)
-        return {
-            "structure": constraint_agreement(parsed, labels),
-            "hair_face_iou": region_agreement(parsed, labels, (1, 2)),
-            "background_iou": region_agreement(parsed, labels, 0),
-        }
+    palette_lab: torch.Tensor | None
+    print_threshold: float = float("nan")
 
     def feats(self, images_u8: torch.Tensor) -> torch.Tensor:
         return self.features(images_to_float(images_u8).to(self.device)).cpu()
 
+    def logits(self, images_u8: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.detector(images_to_float(images_u8).to(self.device))
+        return {k: v.cpu() for k, v in out.items()}
 
-def _means(parts: list[dict[str, torch.Tensor]]) -> dict[str, float]:
-    return {k: torch.cat([p[k] for p in parts]).mean().item() for k in (parts[0] if parts else {})}
+
+class _Scores:
+    """Accumulates per-sample scores of one row over the test batches."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[torch.Tensor]] = {}
+
+    def add(self, name: str, values: torch.Tensor) -> None:
+        self.parts.setdefault(name, []).append(values.float().reshape(-1))
+
+    def means(self) -> dict[str, float]:
+        out = {}
+        for name, parts in self.parts.items():
+            values = torch.cat(parts)
+            out[name] = values.nanmean().item() if (~values.isnan()).any() else float("nan")
+        return out
 
 
-def _real_row(judges: _Judges, n: int, batch_size: int) -> tuple[dict, torch.Tensor]:
-    """The ceiling: the detector and the parser on real test images; and the real images' features."""
-    accuracy = evaluate_detector(judges.detector, _Subset(judges.test_set, n), batch_size=batch_size)
-    row = {"model": "Real test images (ceiling)", **{f"acc_{k}": v for k, v in accuracy.items()}}
-    feats, structure = [], []
+def _hits(logits: torch.Tensor, target: torch.Tensor, select: torch.Tensor | None = None) -> torch.Tensor:
+    hit = (logits.argmax(1) == target).float()
+    if select is not None:
+        hit = torch.where(select, hit, torch.full_like(hit, float("nan")))
+    return hit
+
+
+def _score_images(
+    scores: _Scores, judges: _Judges, images, labels, people, control_targets, *, two_stage: bool
+) -> None:
+    """Every score of one batch of generated (or real) images against its targets."""
+    logits = judges.logits(images)
+    person = targets_of(people)
+    multi = control_targets["color"] == MULTICOLOR
+    scores.add("acc_color", _hits(logits["color"], control_targets["color"]))
+    scores.add("acc_color_solid", _hits(logits["color"], control_targets["color"], ~multi))
+    scores.add("acc_color_multi", _hits(logits["color"], control_targets["color"], multi))
+    for name in ("sleeve", "category"):
+        scores.add(f"acc_{name}", _hits(logits[name], control_targets[name]))
+    for name in IDENTITY:
+        if name in logits and name in person:
+            scores.add(f"{name}_kept", _hits(logits[name], person[name]))
+    parsed = parse_images(judges.parser, images, judges.device)
+    read = labels if two_stage else parsed
+    people_labels = people["labels"].long()
+    for name, values in identity_scores(images, read, people["image"], people_labels).items():
+        scores.add(name, values)
+    scores.add("structure", constraint_agreement(parsed, people_labels))
+    if two_stage:
+        scores.add("stage1_structure", constraint_agreement(labels, people_labels))
+    if judges.palette_lab is not None:
+        hits = garment_colour_hits(images, read, control_targets["color"], judges.palette_lab)
+        scores.add("pixel_color_solid", torch.where(multi, torch.full_like(hits, float("nan")), hits))
+        spread = print_scores(images, read)
+        shown = (spread > judges.print_threshold).float().where(~spread.isnan(), spread)
+        scores.add("print_rate_multi", torch.where(multi, shown, torch.full_like(shown, float("nan"))))
+
+
+def _real_row(judges: _Judges, n: int) -> tuple[dict, torch.Tensor]:
+    """The ceiling: every reader on real test images with their own attributes; and their features."""
+    test_set = judges.test_set
+    people_all = test_set.get_batch(list(range(n)))
+    if judges.palette_lab is not None:
+        solid = people_all["color"] != MULTICOLOR
+        spread = print_scores(people_all["image"], people_all["labels"].long())
+        judges.print_threshold = float(spread[solid & ~spread.isnan()].quantile(0.95))
+    scores, feats = _Scores(), []
     for idx in judges.batches:
-        b = judges.test_set.get_batch(idx)
+        b = test_set.get_batch(idx)
         feats.append(judges.feats(b["image"]))
-        structure.append(judges.structure(b["image"], b["labels"].long()))
-    row.update(_means(structure))
+        _score_images(scores, judges, b["image"], b["labels"].long(), b, targets_of(b), two_stage=True)
+    row = {"model": "Real test images (ceiling)", "identity": "-", **scores.means()}
+    row["stage1_structure"] = None  # the real label maps are the input's own
     return row, torch.cat(feats)
 
 
-def _model_row(title: str, redresser: Redresser, judges: _Judges, real_feats, n: int, diversity) -> dict:
-    """One model's row: attribute accuracy, structure, realism and diversity of its redressed test people."""
+def _model_row(title, redresser, mode, judges: _Judges, real_feats, n: int, diversity) -> dict:
+    """One model's row in one identity mode: control, identity, structure, realism, diversity."""
     test_set, pairs = judges.test_set, judges.test_set.redress_pairs
-    acc = AttributeAccuracy()
-    fake_feats, structure, seg_agree = [], [], []
+    scores, fake_feats = _Scores(), []
     for idx in judges.batches:
         people = test_set.get_batch(idx)
         partner = test_set.get_batch(pairs[idx].tolist())
-        out = redresser.generate(people, partner["word_ids"], seed=0)
-        logits = judges.detector(images_to_float(out["images"]).to(judges.device))
-        acc.update(
-            {k: logits[k].cpu() for k in ATTRIBUTES}, {k: torch.as_tensor(partner[k]) for k in ATTRIBUTES}
-        )
+        out = redresser.generate(people, partner["word_ids"], seed=0, identity=mode)
         fake_feats.append(judges.feats(out["images"]))
-        labels = people["labels"].long()
-        structure.append(judges.structure(out["images"], labels))
-        if redresser.two_stage:
-            seg_agree.append(constraint_agreement(out["labels"], labels))
+        _score_images(
+            scores,
+            judges,
+            out["images"],
+            out["labels"],
+            people,
+            targets_of(partner),
+            two_stage=redresser.two_stage,
+        )
     realism = frechet_and_kid(real_feats, torch.cat(fake_feats), kid_subset_size=min(100, n))
-    row = {"model": title, **{f"acc_{k}": v for k, v in acc.compute().items()}, **_means(structure)}
+    row = {"model": title, "identity": mode, **scores.means()}
+    if not redresser.two_stage:
+        row["stage1_structure"] = None
     row.update(
-        stage1_structure=torch.cat(seg_agree).mean().item() if seg_agree else None,
         frechet_detector=realism["frechet"],
         kid_detector=realism["kid_mean"],
-        diversity_l1=_diversity(redresser, test_set, *diversity),
+        diversity_l1=_diversity(redresser, test_set, *diversity, mode=mode),
     )
     return row
 
 
-def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int) -> float:
+def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *, mode: str) -> float:
     """Mean pairwise L1 between images of the same person and sentence under different noise."""
     idx = list(range(people_count))
     people = test_set.get_batch(idx)
-    partner = test_set.get_batch(test_set.redress_pairs[idx].tolist())
-    samples = torch.stack(
-        [
-            images_to_float(redresser.generate(people, partner["word_ids"], seed=s)["images"])
-            for s in range(seeds)
-        ]
-    )
-    return pairwise_diversity(samples).mean().item()
+    word_ids = test_set.get_batch(test_set.redress_pairs[idx].tolist())["word_ids"]
+    samples = [redresser.generate(people, word_ids, seed=s, identity=mode)["images"] for s in range(seeds)]
+    return pairwise_diversity(torch.stack([images_to_float(s) for s in samples])).mean().item()
 
 
 def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int]:
@@ -158,6 +204,11 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
     return detector_steps, parser_steps
 
 
+def _modes_of(redresser: Redresser, modes) -> list[str]:
+    # One-Step models have no segmentation: their "structural" run would be their "none" run again.
+    return [m for m in modes if redresser.two_stage or m != "structural"]
+
+
 @torch.no_grad()
 def evaluate_run(
     run_dir: str | Path,
@@ -165,16 +216,18 @@ def evaluate_run(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    modes: tuple[str, ...] = IDENTITY_MODES,
     batch_size: int = 64,
     diversity_people: int = 32,
     diversity_seeds: int = 4,
     device: str = "cpu",
     progress: bool = True,
 ) -> dict:
-    """Evaluate every trained model of ``run_dir``; writes ``evaluation.json`` and ``evaluation.md`` there.
+    """Evaluate every trained model of ``run_dir`` in every identity mode of ``modes``.
 
     The detector and the parser are trained on real training images on first use and kept in
-    ``<run>/detector/``. Returns the result (also what ``evaluation.json`` holds): one row per model.
+    ``<run>/detector/``. Writes ``evaluation.json`` and ``evaluation.md`` into the run and returns the result
+    (one row per model and mode, the real test images first).
     """
     run_dir = Path(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
@@ -183,14 +236,16 @@ def evaluate_run(
     for name, value in counts.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
+    modes = tuple(m for m in IDENTITY_MODES if m in modes) or IDENTITY_MODES
     train_set = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     with torch.enable_grad():
-        detector = _ensure_detector(
-            run_dir, train_set, steps=detector_steps, device=device, progress=progress
-        )
+        detector = ensure_detector(run_dir, train_set, steps=detector_steps, device=device, progress=progress)
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
+    palette = None
+    if cfg.data.source == "synthetic":  # the pixel readers know the synthetic garments' official colours
+        from ..data.synthetic import COLOR_RGB as palette
     judges = _Judges(
         detector=detector.eval(),
         features=detector.feature_extractor().to(device),
@@ -198,8 +253,9 @@ def evaluate_run(
         test_set=test_set,
         batches=[list(range(s, min(s + batch_size, n))) for s in range(0, n, batch_size)],
         device=device,
+        palette_lab=None if palette is None else solid_palette_lab(palette),
     )
-    real, real_feats = _real_row(judges, n, batch_size)
+    real, real_feats = _real_row(judges, n)
     rows = [real]
     for title, model in model_rows():
         try:
@@ -207,7 +263,8 @@ def evaluate_run(
         except FileNotFoundError:
             continue
         diversity = (min(diversity_people, n), diversity_seeds)
-        rows.append(_model_row(title, redresser, judges, real_feats, n, diversity))
+        for mode in _modes_of(redresser, modes):
+            rows.append(_model_row(title, redresser, mode, judges, real_feats, n, diversity))
     result = {
         "run": str(run_dir),
         "num_test": n,
@@ -216,64 +273,8 @@ def evaluate_run(
         "rows": rows,
         "detector_steps": detector_steps,
         "parser_steps": parser_steps,
+        "print_threshold": judges.print_threshold,
     }
     (run_dir / "evaluation.json").write_text(json.dumps(result, indent=2))
     (run_dir / "evaluation.md").write_text(format_table(result))
     return result
-
-
-class _Subset:
-    def __init__(self, dataset, n):
-        self.dataset, self.n = dataset, n
-        self.image_size = dataset.image_size
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        return self.dataset[i]
-
-    def get_batch(self, indices):
-        return self.dataset.get_batch(indices)
-
-
-_COLUMNS = (
-    ("model", "model", None),
-    ("acc_color", "colour acc", "{:.3f}"),
-    ("acc_sleeve", "sleeve acc", "{:.3f}"),
-    ("acc_category", "category acc", "{:.3f}"),
-    ("acc_gender", "gender acc", "{:.3f}"),
-    ("structure", "8x8 constraint agreement (parsed)", "{:.3f}"),
-    ("stage1_structure", "stage-1 seg agreement", "{:.3f}"),
-    ("hair_face_iou", "hair+face IoU", "{:.3f}"),
-    ("background_iou", "background IoU", "{:.3f}"),
-    ("frechet_detector", "FD (detector features)", "{:.4g}"),
-    ("kid_detector", "KID (detector features)", "{:.3g}"),
-    ("diversity_l1", "diversity (L1 across z)", "{:.4f}"),
-)
-
-
-def format_table(result: dict) -> str:
-    """The evaluation as a markdown table."""
-    lines = [
-        f"Evaluation of `{result['run']}` ({result['preset']} preset, {result['data']} data, "
-        f"{result['num_test']} test people redressed with their partner's sentence).",
-        "",
-        "| " + " | ".join(title for _, title, _ in _COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
-    ]
-    for row in result["rows"]:
-        cells = []
-        for key, _, fmt in _COLUMNS:
-            value = row.get(key)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                cells.append("-")
-            else:
-                cells.append(value if fmt is None else fmt.format(value))
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append(
-        "Accuracy targets are the attributes of the partner sentence. FD/KID are computed on the attribute "
-        "detector's features, not Inception features (no FID weights offline)."
-    )
-    return "\n".join(lines) + "\n"

@@ -2,9 +2,9 @@
 
 Stage 1 draws a new segmentation from the person's merged 8x8 spatial constraint and the design code of the
 sentence; stage 2 renders it; the two are chained by [`StackedPipeline`][condgan.nets.StackedPipeline]. With
-``keep`` (the compositional model) the chosen regions, by default hair and face, take the input person's own
-pixels through the compositional mapping layer, which is the paper's structural way of keeping identity (the
-official code pasted them back afterwards).
+the default ``identity="structural"``, hair and face are the input's own: stage 1 keeps them where the input
+has them and the compositional stage 2 takes their pixels from the input, the paper's structural way of
+keeping the person (the official code pasted them back afterwards; ``identity="official"`` does that).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from condgan.layers import keep_source_regions
 from condgan.nets import StackedPipeline
 from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint
 
@@ -24,10 +25,9 @@ from ..modeling.conditions import images_to_uint8
 from ..modeling.render import RenderFromLabels
 from ..runs import read_checkpoint_meta
 from ..text import official_vocabulary
+from .identity import HAIR_AND_FACE, IDENTITY_MODES, check_identity_mode, official_postprocess
 
-__all__ = ["Redresser", "load_model", "redress_models", "HAIR_AND_FACE"]
-
-HAIR_AND_FACE = (1, 2)
+__all__ = ["Redresser", "load_model", "redress_models", "HAIR_AND_FACE", "IDENTITY_MODES"]
 
 
 def redress_models() -> dict[str, Stage]:
@@ -96,14 +96,25 @@ class Redresser:
     Args:
         run_dir: the run folder.
         render: the stage-2 model (``compositional``, ``plain``, ``ih1_skip``, ``ih1``) or a One-Step model
-            name (``onestep_87`` / ``onestep_84``).
+            name (``onestep_87`` / ``onestep_84``); see
+            [`redress_models`][fashion_gan.inference.redress.redress_models].
+        identity: how the person is kept by default: ``"structural"``, ``"none"`` or ``"official"``
+            (see [`identity`][fashion_gan.inference.identity]); each call may override it.
         device: where to run.
     """
 
-    def __init__(self, run_dir: str | Path, *, render: str = "compositional", device="cpu"):
+    def __init__(
+        self,
+        run_dir: str | Path,
+        *,
+        render: str = "compositional",
+        identity: str = "structural",
+        device="cpu",
+    ):
         models = redress_models()
         if render not in models:
             raise ValueError(f"render: expected one of {list(models)}, got {render!r}")
+        self.identity = check_identity_mode(identity)
         self.run_dir = Path(run_dir)
         self.device = torch.device(device)
         self.text_encoder = runs.load_text_encoder(self.run_dir).to(self.device)
@@ -128,18 +139,8 @@ class Redresser:
         """Word ids (B, L) of sentences; unknown words are an error that names them."""
         return self.vocabulary.encode_batch(list(sentences)).to(self.device)
 
-    @torch.no_grad()
-    def generate(
-        self, people: dict, word_ids: torch.Tensor, *, seed: int = 0, keep: tuple[int, ...] = ()
-    ) -> dict:
-        """Person i in sentence i: uint8 images (B, 3, H, W) and generated labels (B, H, W) (-1 for One-Step).
-
-        ``people`` holds uint8 ``image`` (B, 3, H, W) and ``labels`` (B, H, W); ``word_ids`` (B, L); ``seed``
-        fixes the noise of both stages (independent z per stage, as the official test script draws).
-        """
+    def _conditions(self, people: dict, word_ids: torch.Tensor):
         images_u8 = people["image"].to(self.device)
-        labels_u8 = people["labels"].to(self.device)
-        word_ids = word_ids.to(self.device)
         size = self.cfg.data.image_size
         if images_u8.ndim != 4 or images_u8.shape[-1] != size or images_u8.shape[-2] != size:
             raise ValueError(
@@ -151,27 +152,52 @@ class Redresser:
             )
         cond = build_conditions(
             images_u8,
-            labels_u8,
+            people["labels"].to(self.device),
             constraint_size=self.cfg.model.constraint_size,
             constraint_mode=self.cfg.model.constraint_mode,
         )
-        code = design_code(self.text_encoder, word_ids, cond.appearance, self.cfg.model)
+        return cond, design_code(self.text_encoder, word_ids.to(self.device), cond.appearance, self.cfg.model)
+
+    @torch.no_grad()
+    def generate(
+        self, people: dict, word_ids: torch.Tensor, *, seed: int = 0, identity: str | None = None
+    ) -> dict:
+        """Person i in sentence i: uint8 images (B, 3, H, W) and generated labels (B, H, W) (-1 for One-Step).
+
+        ``people`` holds uint8 ``image`` (B, 3, H, W) and ``labels`` (B, H, W); ``word_ids`` (B, L); ``seed``
+        fixes the noise of both stages (independent z per stage, as the official test script draws);
+        ``identity`` overrides the redresser's mode for this call.
+        """
+        mode = check_identity_mode(self.identity if identity is None else identity)
+        cond, code = self._conditions(people, word_ids)
         gen = torch.Generator().manual_seed(seed)
-        n = images_u8.shape[0]
+        n = cond.images.shape[0]
         z1 = torch.randn(n, self.cfg.model.z_dim, generator=gen).to(self.device)
         z2 = torch.randn(n, self.cfg.model.z_dim, generator=gen).to(self.device)
         if self.pipeline is None:
-            image = self.stage.generate(self.render_g, cond, code, z2)
-            labels = torch.full_like(cond.labels, -1)
+            image, labels = self.stage.generate(self.render_g, cond, code, z2), None
         else:
-            out = self.pipeline(
-                z1, code, cond.constraint4, z2, stage2_kwargs={"source": cond.images, "keep": tuple(keep)}
-            )
-            image, labels = out.image, out.condition
+            image, labels = self._two_stages(cond, code, z1, z2, structural=mode == "structural")
+        if mode == "official":
+            image = official_postprocess(image, cond.images, cond.labels, labels)
+        if labels is None:
+            labels = torch.full_like(cond.labels, -1)
         return {"images": images_to_uint8(image).cpu(), "labels": labels.cpu()}
 
+    def _two_stages(self, cond, code, z1, z2, *, structural: bool):
+        """Stage 1, the structural keep of hair and face (if asked), stage 2: (image, generated labels)."""
+        segmentation = self.pipeline.stage1(z1, code, cond.constraint4)
+        keep = ()
+        if structural:
+            segmentation = keep_source_regions(
+                segmentation, cond.labels, keep=HAIR_AND_FACE, check_labels=False
+            )
+            keep = HAIR_AND_FACE if self.stage.composes else ()
+        labels, image = self.pipeline.render(z2, code, segmentation, source=cond.images, keep=keep)
+        return image, labels
+
     def redress(
-        self, people: dict, sentences: Sequence[str], *, seed: int = 0, keep: tuple[int, ...] = ()
+        self, people: dict, sentences: Sequence[str], *, seed: int = 0, identity: str | None = None
     ) -> dict:
         """Every person in every sentence: uint8 images (P, S, 3, H, W) and labels (P, S, H, W)."""
         word_ids = self.encode(sentences)
@@ -180,5 +206,5 @@ class Redresser:
             "image": people["image"].repeat_interleave(s, 0),
             "labels": people["labels"].repeat_interleave(s, 0),
         }
-        out = self.generate(tiled, word_ids.repeat(p, 1), seed=seed, keep=keep)
+        out = self.generate(tiled, word_ids.repeat(p, 1), seed=seed, identity=identity)
         return {k: v.reshape(p, s, *v.shape[1:]) for k, v in out.items()}

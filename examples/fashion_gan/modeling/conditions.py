@@ -55,11 +55,12 @@ def appearance_code(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         labels: (B, H, W) int64 official ids.
 
     Returns:
-        (B, 7): mean skin RGB (face, arms, legs), mean hair RGB (0 where no hair), and the hair area
+        (B, 7): mean skin RGB (face, arms), mean hair RGB (0 where no hair), and the hair area
         relative to
         hair + face area mapped to [-1, 1].
     """
-    skin = (labels == FACE) | (labels == ARMS) | (labels == LEGS)
+    # Face and arms only: the legs label holds the shoes too, whose colour says nothing about the skin.
+    skin = (labels == FACE) | (labels == ARMS)
     hair = labels == HAIR
     skin_rgb = _masked_mean_rgb(images, skin)
     hair_rgb = _masked_mean_rgb(images, hair)

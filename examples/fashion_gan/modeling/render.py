@@ -19,36 +19,76 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import torch
 from torch import nn
 
-from condgan.layers import CompositionalMapping, color_code_segmentation, compose_regions, one_hot_labels
+from condgan.layers import (
+    CompositionalMapping,
+    RegionColors,
+    add_region_colors,
+    color_code_segmentation,
+    compose_regions,
+    one_hot_labels,
+)
 
 from . import official_nets
-from .conditions import NUM_LABELS
+from .conditions import APPEARANCE_DIM, ARMS, FACE, HAIR, LEGS, NUM_LABELS
 from .stage import Stage, StepInputs, mismatched_rows, net_kwargs, register
 
 __all__ = ["ComposedRenderer", "RenderStage", "RenderFromLabels"]
+
+
+#: Regions whose base colour is the person's measured colour: anchor slot 0 = skin, 1 = hair.
+SKIN_AND_HAIR_ANCHORS = {FACE: 0, LEGS: 0, ARMS: 0, HAIR: 1}
 
 
 class ComposedRenderer(nn.Module):
     """A render generator that emits one texture per region, composed with the segmentation.
 
     ``forward(z, code, seg_code, masks, source=None, keep=())``: the wrapped generator maps
-    ``(z, code, seg_code)`` to renderings ``(B, K, 3, H, W)``;
-    [`CompositionalMapping`][condgan.layers.CompositionalMapping] returns ``sum_k masks_k * T_k``; regions in
-    ``keep`` come from ``source`` instead (hair and face of the input person).
+    ``(z, code, seg_code)`` to renderings ``(B, K, 3, H, W)``; with ``region_colors`` each rendering is the
+    region's base colour plus that residual ([`RegionColors`][condgan.layers.RegionColors]: the measured skin
+    and hair colour from the appearance part of the code for face, arms, legs and hair, a colour predicted
+    from the code for the others); [`CompositionalMapping`][condgan.layers.CompositionalMapping] returns
+    ``sum_k masks_k * T_k``; regions in ``keep`` come from ``source`` instead (hair and face of the input).
+
+    Args:
+        generator: ``(z, code, seg_code) -> (B, K, 3, H, W)``.
+        num_regions: ``K``.
+        region_colors: add base colours (needs the design code to end with the appearance vector).
+        code_dim: width of the design code (for ``region_colors``).
     """
 
-    def __init__(self, generator: nn.Module, *, num_regions: int = NUM_LABELS):
+    def __init__(
+        self,
+        generator: nn.Module,
+        *,
+        num_regions: int = NUM_LABELS,
+        region_colors: bool = False,
+        code_dim: int | None = None,
+    ):
         super().__init__()
         self.generator = generator
         self.compose = CompositionalMapping(num_regions=num_regions, channels=3, mask="probabilities")
+        self.colors = None
+        if region_colors:
+            self.colors = RegionColors(
+                code_dim=code_dim, num_regions=num_regions, anchors=SKIN_AND_HAIR_ANCHORS
+            )
 
     def forward(self, z, code, seg_code, masks, source=None, keep: tuple[int, ...] = ()):
         renderings = self.generator(z, code, seg_code)
+        if self.colors is not None:
+            renderings = add_region_colors(renderings, self.colors(code, measured_colors(code)))
         if not keep:
             return self.compose(renderings, masks)
         return compose_regions(renderings, masks, mask="probabilities", keep=keep, source=source)
+
+
+def measured_colors(code: torch.Tensor) -> torch.Tensor:
+    """The person's skin and hair RGB ``(B, 2, 3)``: the appearance vector at the end of the design code."""
+    appearance = code[:, -APPEARANCE_DIM:]
+    return appearance[:, :6].reshape(-1, 2, 3)
 
 
 class RenderStage(Stage):
@@ -113,8 +153,13 @@ class CompositionalRender(RenderStage):
     benchmarked = True
 
     def build(self, cfg):
-        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), num_regions=NUM_LABELS, code_at_input=True)
-        return ComposedRenderer(g), official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
+        kwargs = net_kwargs(cfg)
+        g = official_nets.ih1_skip_generator(**kwargs, num_regions=NUM_LABELS, code_at_input=True)
+        colors = cfg.model.region_colors
+        if colors and not cfg.model.wearer:
+            raise ValueError("model.region_colors: needs model.wearer (the measured skin and hair colours)")
+        renderer = ComposedRenderer(g, region_colors=colors, code_dim=kwargs["code_dim"])
+        return renderer, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
 
 @register

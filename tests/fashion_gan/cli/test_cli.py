@@ -86,7 +86,9 @@ def test_help_of_every_command_explains_every_option(command, capsys):
         ("train", "--stage", "what to train (default all)"),
         ("train", "--set", "override any config field"),
         ("train", "--width", "channel multiplier (1.0 = official sizes)"),
-        ("generate", "--keep-identity", "keep hair and face from the input through the compositional layer"),
+        ("generate", "--keep-identity", "the same as --identity structural"),
+        ("generate", "--identity", "structural (default: hair and face are the input's own"),
+        ("evaluate", "--identity", "identity mode to evaluate (repeatable; default: all three)"),
         ("generate", "--labels", "a PNG whose pixel values are the ids 0..6"),
         ("generate", "--seed", "noise seed (repeatable; default 0)"),
         ("evaluate", "--parser-steps", "training steps of the segmentation parser"),
@@ -286,7 +288,7 @@ def write_labels(path, array) -> None:
         ("missing-run-folder", ("--run: no run folder at", "no-such-run")),
         ("folder-without-config", ("has no config.json",)),
         ("person-out-of-range", ("--person: expected test-split indices in [0, 15], got [99]",)),
-        ("keep-identity-non-compositional", ("--keep-identity: only the compositional model keeps regions",)),
+        ("keep-identity-and-identity-none", ("--keep-identity means --identity structural",)),
         ("files-without-sentence", ("--sentence: give at least one sentence",)),
     ],
 )
@@ -312,7 +314,7 @@ def test_generate_bad_input_is_one_clear_line(trained_run, tmp_path, person_file
         "missing-run-folder": ["generate", "--run", tmp_path / "no-such-run"],
         "folder-without-config": ["generate", "--run", tmp_path],
         "person-out-of-range": [*run, "--person", 99],
-        "keep-identity-non-compositional": [*run, "--model", "ih1_skip", "--keep-identity"],
+        "keep-identity-and-identity-none": [*run, "--keep-identity", "--identity", "none"],
         "files-without-sentence": [*run, "--image", image, "--labels", labels],
     }[case]
     out_dir = tmp_path / "out"
@@ -346,24 +348,51 @@ def test_evaluate_writes_one_row_per_trained_model(run_copy, capsys):
         torch.set_num_threads(threads)
     assert code == 0, err
     result = json.loads((run_copy / "evaluation.json").read_text())
-    names = [row["model"] for row in result["rows"]]
-    # The real images' ceiling, then the trained models: compositional, ih1_skip, One-Step 8-7 (not ih1, 8-4).
+    names = [(row["model"], row["identity"]) for row in result["rows"]]
+    # The real images' ceiling, then each trained model in each identity mode (One-Step: no structural mode);
+    # not ih1 and 8-4, which this run did not train.
     assert names == [
-        "Real test images (ceiling)",
-        "FashionGAN (compositional)",
-        "Two-stage, official ih1_skip",
-        "One-Step GAN (8-7)",
+        ("Real test images (ceiling)", "-"),
+        ("FashionGAN (compositional)", "structural"),
+        ("FashionGAN (compositional)", "none"),
+        ("FashionGAN (compositional)", "official"),
+        ("Two-stage, official ih1_skip", "structural"),
+        ("Two-stage, official ih1_skip", "none"),
+        ("Two-stage, official ih1_skip", "official"),
+        ("One-Step GAN (8-7)", "none"),
+        ("One-Step GAN (8-7)", "official"),
     ]
     assert result["num_test"] == 8 and (result["detector_steps"], result["parser_steps"]) == (2, 2)
     for row in result["rows"][1:]:
-        for key in ("acc_color", "acc_sleeve", "acc_category", "acc_gender", "structure", "hair_face_iou"):
+        for key in ("acc_color", "acc_sleeve", "acc_category", "gender_kept", "structure", "hair_face_iou"):
             assert 0.0 <= row[key] <= 1.0, (row["model"], key)
         assert np.isfinite(row["frechet_detector"]) and row["diversity_l1"] >= 0
-    assert result["rows"][1]["stage1_structure"] is not None and result["rows"][3]["stage1_structure"] is None
+        assert "acc_gender" not in row  # gender is the person's, scored as kept, not as text control
+    by = {name: row for name, row in zip(names, result["rows"], strict=True)}
+    structural = by[("FashionGAN (compositional)", "structural")]
+    assert structural["hair_face_iou"] == 1.0 and structural["hair_delta_e"] == 0.0  # the input's own
+    assert (
+        structural["stage1_structure"] is not None
+        and by[("One-Step GAN (8-7)", "none")]["stage1_structure"] is None
+    )
     table = (run_copy / "evaluation.md").read_text()
     table_rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-    assert [r.split("|")[1].strip() for r in table_rows[1:]] == names  # header, then one line per row
+    model_lines = [r for r in table_rows if not r.startswith("| model ")]
+    assert len(model_lines) == 2 * len(names)  # the control table, then the identity table
+    assert [tuple(c.strip() for c in r.split("|")[1:3]) for r in model_lines[: len(names)]] == names
     assert table in out
+
+
+def test_evaluate_one_identity_mode(run_copy, capsys):
+    argv = ["evaluate", "--run", run_copy, "--num-test", 4, "--detector-steps", 1, "--parser-steps", 1]
+    threads = torch.get_num_threads()
+    try:
+        code, _, err = run_cli([*argv, "--no-progress", "--identity", "none"], capsys)
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0, err
+    rows = json.loads((run_copy / "evaluation.json").read_text())["rows"]
+    assert {row["identity"] for row in rows[1:]} == {"none"}
 
 
 def test_evaluate_missing_run_folder(tmp_path, capsys):

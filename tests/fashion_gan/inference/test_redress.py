@@ -1,9 +1,11 @@
 """Redressing people (``fashion_gan.inference.redress``) with the shared tiny run of ``conftest.py``.
 
-The identity property of ``--keep-identity``: with ``keep=(1, 2)`` the generated image equals the input image,
-exactly, on every pixel whose GENERATED label (stage 1's argmax) is hair or face, and equals the plain
-generation everywhere else. A 6-step stage 1 draws mostly background, so the property test swaps in a stage 1
-that returns a drawn label map (hair and face always present); the real stage 1 is checked too.
+The identity modes. ``structural`` (the default): the generated label map has hair and face exactly where the
+input has them and nowhere else, and the generated image IS the input image on those pixels, bit for bit.
+``none``: the networks alone. ``official``: the released post-processing (hair and face copied where the
+ORIGINAL label is hair or face, generated limbs blended with the input's median limb colour). A 6-step stage 1
+draws mostly background, so the property tests swap in a stage 1 that returns a drawn label map; the real
+stage 1 is checked too.
 """
 
 from __future__ import annotations
@@ -107,31 +109,64 @@ def drawn_labels(seed: int, batch: int) -> torch.Tensor:
     return cells.repeat_interleave(SIZE // 8, 1).repeat_interleave(SIZE // 8, 2)
 
 
+def _hair_face(labels: torch.Tensor) -> torch.Tensor:
+    return torch.isin(labels, torch.tensor(HAIR_AND_FACE))
+
+
 @settings(deadline=None, max_examples=6)
 @given(seed=st.integers(0, 2**31 - 1), person=st.integers(0, 15))
-def test_keep_identity_copies_generated_hair_and_face_exactly(trained_run, test_set, seed, person):
+def test_structural_identity_keeps_hair_and_face_of_the_input_bit_for_bit(
+    trained_run, test_set, seed, person
+):
     redresser = Redresser(trained_run)
     people = test_set.get_batch([person, (person + 5) % 16])
     redresser.pipeline.stage1 = DrawnStage1(drawn_labels(seed, 2))
     word_ids = redresser.encode(SENTENCES)
-    kept = redresser.generate(people, word_ids, seed=seed % 1000, keep=HAIR_AND_FACE)
-    plain = redresser.generate(people, word_ids, seed=seed % 1000)
-    assert torch.equal(kept["labels"], plain["labels"])  # keep changes stage 2 only
-    mask = torch.isin(kept["labels"], torch.tensor(HAIR_AND_FACE))
-    assert mask.any() and not mask.all()
-    assert torch.equal(pixels(kept["images"])[mask], pixels(people["image"])[mask])
-    assert torch.equal(pixels(kept["images"])[~mask], pixels(plain["images"])[~mask])
-    assert not torch.equal(pixels(plain["images"])[mask], pixels(people["image"])[mask])  # keep did something
+    kept = redresser.generate(people, word_ids, seed=seed % 1000)  # structural is the default
+    plain = redresser.generate(people, word_ids, seed=seed % 1000, identity="none")
+    source = _hair_face(people["labels"].long())
+    # Stage 1: hair and face exactly where the input has them, and nowhere else.
+    assert torch.equal(_hair_face(kept["labels"]), source)
+    assert torch.equal(kept["labels"][source], people["labels"].long()[source])
+    # Elsewhere the drawn map's best class that is not hair or face.
+    assert torch.equal(
+        kept["labels"][~source & ~_hair_face(plain["labels"])],
+        plain["labels"][~source & ~_hair_face(plain["labels"])],
+    )
+    # Stage 2: the input's own pixels there, bit for bit.
+    assert source.any()
+    assert torch.equal(pixels(kept["images"])[source], pixels(people["image"])[source])
+    assert not torch.equal(
+        pixels(plain["images"])[source], pixels(people["image"])[source]
+    )  # it did something
 
 
-def test_keep_identity_with_the_trained_stage_1(redresser, people):
+def test_structural_identity_with_the_trained_stage_1(redresser, people):
     word_ids = redresser.encode([SENTENCES[1]] * 3)
-    kept = redresser.generate(people, word_ids, seed=1, keep=HAIR_AND_FACE)
-    plain = redresser.generate(people, word_ids, seed=1)
-    mask = torch.isin(kept["labels"], torch.tensor(HAIR_AND_FACE))
-    assert torch.equal(kept["labels"], plain["labels"])
-    assert torch.equal(pixels(kept["images"])[mask], pixels(people["image"])[mask])
-    assert torch.equal(pixels(kept["images"])[~mask], pixels(plain["images"])[~mask])
+    kept = redresser.generate(people, word_ids, seed=1)
+    source = _hair_face(people["labels"].long())
+    assert torch.equal(_hair_face(kept["labels"]), source)
+    assert torch.equal(pixels(kept["images"])[source], pixels(people["image"])[source])
+
+
+def test_none_is_the_networks_alone(trained_run, people):
+    redresser = Redresser(trained_run, identity="none")
+    redresser.pipeline.stage1 = DrawnStage1(drawn_labels(3, 3))
+    out = redresser.generate(people, redresser.encode([SENTENCES[0]] * 3), seed=2)
+    assert torch.equal(out["labels"], drawn_labels(3, 3))  # stage 1's own map, untouched
+
+
+def test_official_post_processing_copies_original_hair_and_face(trained_run, people):
+    redresser = Redresser(trained_run, identity="official")
+    redresser.pipeline.stage1 = DrawnStage1(drawn_labels(4, 3))
+    word_ids = redresser.encode([SENTENCES[0]] * 3)
+    out = redresser.generate(people, word_ids, seed=2)
+    plain = redresser.generate(people, word_ids, seed=2, identity="none")
+    original = _hair_face(people["labels"].long())
+    assert torch.equal(pixels(out["images"])[original], pixels(people["image"])[original])
+    untouched = ~original & ~torch.isin(out["labels"], torch.tensor([5, 6]))
+    assert torch.equal(pixels(out["images"])[untouched], pixels(plain["images"])[untouched])
+    assert torch.equal(out["labels"], plain["labels"])  # post-processing only
 
 
 def test_hair_and_face_are_the_official_ids():
@@ -159,10 +194,19 @@ def test_generate_errors(redresser, people):
         redresser.encode(["the lady wore a zorblax dress."])
 
 
-def test_keep_needs_the_compositional_model(trained_run, people):
+def test_structural_identity_of_a_plain_render_keeps_stage_1s_hair_and_face(trained_run, people):
     redresser = Redresser(trained_run, render="ih1_skip")
-    with pytest.raises(ValueError, match="keep: only the compositional render model keeps regions"):
-        redresser.generate(people, redresser.encode([SENTENCES[0]] * 3), keep=HAIR_AND_FACE)
+    out = redresser.generate(people, redresser.encode([SENTENCES[0]] * 3))
+    assert torch.equal(_hair_face(out["labels"]), _hair_face(people["labels"].long()))
+
+
+def test_unknown_identity_mode_names_the_modes(trained_run, redresser, people):
+    with pytest.raises(
+        ValueError, match=r"identity: expected one of \['structural', 'none', 'official'\], got 'keep'"
+    ):
+        Redresser(trained_run, identity="keep")
+    with pytest.raises(ValueError, match="identity: expected one of"):
+        redresser.generate(people, redresser.encode([SENTENCES[0]] * 3), identity="all")
 
 
 def test_missing_model_is_named(trained_run):
