@@ -102,6 +102,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int = 0  # torch intra-op threads on CPU (0 = torch's default)
+    tensorboard: bool = False  # also log to <run>/<model>/tensorboard (metrics.jsonl is written either way)
 
 
 @dataclass
@@ -262,7 +263,7 @@ def _validate_train(t: TrainConfig) -> None:
     check_choice("train.loss", t.loss, tuple(ADVERSARIAL_KINDS))
     check_choice("train.precision", t.precision, ("fp32", "bf16", "fp16"))
     check_choice("train.on_nonfinite", t.on_nonfinite, ("stop", "skip"))
-    for name in ("channels_last", "compile", "single_d_call"):
+    for name in ("channels_last", "compile", "single_d_call", "tensorboard"):
         check_bool(f"train.{name}", getattr(t, name))
     if t.device != "auto":
         resolve_device(t.device, what="train.device")

@@ -46,7 +46,7 @@ _TEXT_SAMPLES = 6000  # training sentences used to fit the encoder on synthetic 
 
 
 # Fields that change how a run executes, not what it computes: they may differ between a run and its resume.
-RUNTIME_FIELDS = frozenset({"data.workers", "data.cache"})
+RUNTIME_FIELDS = frozenset({"data.workers", "data.cache", "train.tensorboard"})
 
 
 def config_differences(

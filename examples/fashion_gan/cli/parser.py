@@ -57,6 +57,14 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     g.add_argument("--seed", type=int, help="seed of batches, noise and initialisation")
     g.add_argument(
+        "--tensorboard",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also log losses, learning rates, images/s, sample sheets and the config for TensorBoard "
+        "(<run>/<model>/tensorboard)",
+    )
+    g.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -80,6 +88,7 @@ _SHORTCUTS = {
     "precision": ("train", "precision"),
     "device": ("train", "device"),
     "seed": ("train", "seed"),
+    "tensorboard": ("train", "tensorboard"),
 }
 
 

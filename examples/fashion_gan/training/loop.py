@@ -64,6 +64,7 @@ from .stopping import (
     stop_guard,
     writing,
 )
+from .tensorboard import TensorBoardLog
 
 __all__ = ["train_stage", "check_train_config", "TrainingStopped", "resume_command"]
 
@@ -165,6 +166,8 @@ class _Trainer:
     skipped_steps: int = 0
     last_saved: Path | None = None
     log: MetricsLog | None = None
+    board: TensorBoardLog | None = None
+    last_record: dict = field(default_factory=dict)
     rate: list = field(default_factory=lambda: [time.perf_counter(), 0])
 
     @property
@@ -277,6 +280,9 @@ class _Trainer:
             # MetricsLog.resume drops records after the start step: a fresh start also drops a stale log's.
             with writing(self.model_dir / "metrics.jsonl", None, self.hint, None):
                 self.log = MetricsLog.resume(self.model_dir / "metrics.jsonl", self.step)
+                if tc.tensorboard:
+                    board_dir = self.model_dir / "tensorboard"
+                    self.board = TensorBoardLog(board_dir, start_step=self.step, config=self.cfg.to_dict())
         if any_rank(stop.stop_requested, self.dist.device, self.dist.world_size):  # a signal during set-up
             if self.step == 0:  # a fresh start: write step 0 so that --resume has a checkpoint to continue
                 self.checkpoint()
@@ -298,6 +304,10 @@ class _Trainer:
                 bar.close()
             if self.log is not None:
                 self.log.close()
+            if self.board is not None:
+                if self.step >= tc.steps and self.last_record:
+                    self.board.hparams(self.cfg.to_dict(), self.last_record)
+                self.board.close()
         return self.model_dir
 
     def make_train_step(self):
@@ -379,6 +389,8 @@ class _Trainer:
                 save_stage_samples(
                     self.stage, generator, self.text_encoder, fixed, self.cfg, path, device=self.device
                 )
+                if self.board is not None:
+                    self.board.image(path, step=step)
         stop_now = any_rank(stop.stop_requested, self.dist.device, self.dist.world_size)
         if step % tc.checkpoint_every == 0 or step == end_step or stop_now:
             self.checkpoint()
@@ -396,6 +408,10 @@ class _Trainer:
         record["images_per_s"] = self.rate[1] / max(now - self.rate[0], 1e-9)
         with writing(self.log.path, self.last_saved, self.hint, self.step):
             self.log.write(record)
+            if self.board is not None:
+                lrs = {name: opt.param_groups[0]["lr"] for name, opt in self.optimizers.items()}
+                self.board.scalars(record, step=self.step, lrs=lrs)
+        self.last_record = record
         self.rate[:] = [now, 0]
 
     def checkpoint(self) -> None:
