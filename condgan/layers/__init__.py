@@ -34,6 +34,13 @@ from condgan.layers.label_maps import (
     merge_probabilities,
     one_hot_labels,
 )
+from condgan.layers.label_sets import (
+    DEEPFASHION_MM_24_TO_7,
+    DEEPFASHION_MM_LABELS,
+    LIP_20_TO_7,
+    LIP_LABELS,
+    deepfashion_mm_to_fashiongan,
+)
 from condgan.layers.region_colors import RegionColors, add_region_colors
 from condgan.layers.region_keep import KEEP_MASK_KINDS, KeepSourceRegions, keep_source_regions
 from condgan.layers.seg_encoding import (
@@ -71,6 +78,12 @@ __all__ = [
     "MASK_KINDS",
     "compose_regions",
     "CompositionalMapping",
+    # label_sets
+    "LIP_LABELS",
+    "LIP_20_TO_7",
+    "DEEPFASHION_MM_LABELS",
+    "DEEPFASHION_MM_24_TO_7",
+    "deepfashion_mm_to_fashiongan",
     # region_colors
     "RegionColors",
     "add_region_colors",
