@@ -1,12 +1,18 @@
 """FashionGAN data: synthetic mannequins (the default) and the official release, one sample contract.
 
-- :mod:`~fashion_gan.data.contract`: the item/batch layout, label/attribute names, the official vocabulary.
-- :mod:`~fashion_gan.data.synthetic`: :class:`SyntheticMannequins`, procedurally drawn people (lazy,
-  deterministic, no files).
-- :mod:`~fashion_gan.data.official`: :class:`OfficialFashionGAN` over the official ``data_release`` layout.
-- :mod:`~fashion_gan.data.cache`: :func:`prepare_cache`, ``G2.h5`` -> compact uint8 memory maps.
-- :mod:`~fashion_gan.data.export`: :func:`export_official_layout`, synthetic data -> the official layout.
-- :mod:`~fashion_gan.data.contact_sheet`: PNG grids of samples with segmentations and sentences.
+- [`contract`][fashion_gan.data.contract]: the item/batch layout, label/attribute names, the official
+  vocabulary.
+- [`synthetic`][fashion_gan.data.synthetic]: [`SyntheticMannequins`][fashion_gan.data.SyntheticMannequins],
+  procedurally drawn people (lazy, deterministic, no files).
+- [`release`][fashion_gan.data.release]: the official release's files (``ind.mat``,
+  ``language_original.mat``, ``G2.h5``) and their readers.
+- [`official`][fashion_gan.data.official]: [`OfficialFashionGAN`][fashion_gan.data.OfficialFashionGAN] over
+  the official ``data_release`` layout.
+- [`cache`][fashion_gan.data.cache]: [`prepare_cache`][fashion_gan.data.prepare_cache], ``G2.h5`` -> compact
+  uint8 memory maps.
+- [`export`][fashion_gan.data.export]: [`export_official_layout`][fashion_gan.data.export_official_layout],
+  synthetic data -> the official layout.
+- [`contact_sheet`][fashion_gan.data.contact_sheet]: PNG grids of samples with segmentations and sentences.
 
 h5py, scipy and Pillow are imported only by the functions that need them.
 """
@@ -30,7 +36,8 @@ from fashion_gan.data.contract import (
     validate_sample,
 )
 from fashion_gan.data.export import export_official_layout
-from fashion_gan.data.official import DatasetFormatError, OfficialFashionGAN, load_metadata
+from fashion_gan.data.official import OfficialFashionGAN
+from fashion_gan.data.release import DatasetFormatError, load_metadata
 from fashion_gan.data.synthetic import SyntheticMannequins
 
 __all__ = [

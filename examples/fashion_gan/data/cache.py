@@ -1,7 +1,7 @@
 """One-time conversion of the official ``G2.h5`` into a compact uint8 cache.
 
 ``G2.h5`` stores float32 mean-subtracted images with transposed axes (15.5 GB for 78,979 images). The cache
-holdsthe same pictures as upright uint8, a quarter of the size, as two ``.npy`` files that are memory-mapped:
+holds the same pictures as upright uint8, a quarter of the size, as two ``.npy`` files that are memory-mapped:
 
 =================  ========================  ==============================================
 file               content                   size for the release
@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion_gan.data.official import G2_PATH, DatasetFormatError, G2Reader, load_metadata
+from condgan._checks import check_positive_int
+from fashion_gan.data.release import G2_PATH, DatasetFormatError, G2Reader, load_metadata
 
 __all__ = ["CACHE_FORMAT", "CACHE_VERSION", "UInt8Cache", "open_cache", "prepare_cache"]
 
@@ -161,8 +162,7 @@ def prepare_cache(
         >>> prepare_cache("data_release", "cache/fashiongan")  # doctest: +SKIP
         PosixPath('cache/fashiongan')
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     root, out_dir = Path(root), Path(out_dir)
     n = load_metadata(root).num_images
     reader = G2Reader(root / G2_PATH, num_images=n)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from condgan._checks import check_positive_int
 from fashion_gan.data.contract import (
     CATEGORY_NAMES,
     COLOR_NAMES,
@@ -104,8 +105,7 @@ def draw_contact_sheet(
 
     b = validate_batch(batch)
     for name, value in (("columns", columns), ("scale", scale), ("caption_lines", caption_lines)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        check_positive_int(name, value)
     images = batch["image"].numpy().transpose(0, 2, 3, 1)
     segs = colorize_labels(batch["labels"])
     size = images.shape[1] * scale
@@ -165,8 +165,7 @@ def save_contact_sheet(
     if not hasattr(dataset, "get_batch"):
         raise TypeError(f"dataset: expected a dataset with get_batch, got {type(dataset).__name__}")
     if indices is None:
-        if isinstance(num, bool) or not isinstance(num, int) or num <= 0:
-            raise ValueError(f"num: expected a positive int, got {num!r}")
+        check_positive_int("num", num)
         indices = list(range(min(num, len(dataset))))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

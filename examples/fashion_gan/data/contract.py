@@ -64,7 +64,8 @@ __all__ = [
 
 #: Number of segmentation labels (official ids 0..6).
 NUM_LABELS = 7
-#: Official label names in id order (reference section 1.8).
+#: Official label names in id order (the 7 classes of the official label maps, merged from the ATR parsing
+#: labels: hats count as hair, sunglasses as face; skirts, pants and dresses as lower clothes).
 LABEL_NAMES = ("background", "hair", "face", "upper clothes", "lower clothes", "legs and shoes", "arms")
 #: Length of the padded ``word_ids`` vector (the official sentences have at most 17 words).
 MAX_WORDS = 20
@@ -215,12 +216,7 @@ def validate_sample(sample: Mapping[str, Any], *, image_size: int | None = None)
         "sample['word_ids']", sample["word_ids"], torch.int64, (MAX_WORDS,), f"({MAX_WORDS},)"
     )
     for key, classes in INT_KEYS.items():
-        v = sample[key]
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"sample[{key!r}]: expected int, got {type(v).__name__}")
-        if v < 0 or (classes is not None and v >= classes):
-            bound = "a non-negative int" if classes is None else f"an int in [0, {classes - 1}]"
-            raise ValueError(f"sample[{key!r}]: expected {bound}, got {v}")
+        check_int(f"sample[{key!r}]", sample[key], low=0, high=None if classes is None else classes - 1)
     length = sample["length"]
     if (
         length == 0

@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from condgan._checks import check_positive_int
+
 __all__ = ["DeviceCache", "CACHED_KEYS"]
 
 #: The batch entries a :class:`DeviceCache` holds (what a training step reads).
@@ -126,8 +128,7 @@ class DeviceCache:
             raise TypeError(
                 f"dataset: expected an object with len() and get_batch(), got {type(dataset).__name__}"
             )
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ValueError(f"chunk_size: expected a positive int, got {chunk_size!r}")
+        check_positive_int("chunk_size", chunk_size)
         idx = torch.arange(len(dataset)) if indices is None else torch.as_tensor(indices, dtype=torch.int64)
         if idx.ndim != 1 or idx.numel() == 0:
             raise ValueError(

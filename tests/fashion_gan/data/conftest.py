@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fashion_gan.data.export import export_official_layout
-from fashion_gan.data.official import load_metadata
+from fashion_gan.data.release import load_metadata
 from fashion_gan.data.synthetic import SyntheticMannequins
 
 REAL_DIR = Path(os.environ.get("FASHIONGAN_METADATA_DIR", "/work/shared/data/fashiongan"))

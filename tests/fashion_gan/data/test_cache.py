@@ -11,7 +11,8 @@ import pytest
 import torch
 from fashion_gan.data import cache as cache_mod
 from fashion_gan.data.cache import CACHE_FORMAT, open_cache, prepare_cache
-from fashion_gan.data.official import G2_PATH, DatasetFormatError, G2Reader, OfficialFashionGAN
+from fashion_gan.data.official import OfficialFashionGAN
+from fashion_gan.data.release import G2_PATH, DatasetFormatError, G2Reader
 from torch.utils.data import DataLoader
 
 
@@ -132,5 +133,7 @@ def test_open_cache_errors(tmp_path, cached):
 def test_prepare_cache_errors(tmp_path, tiny_release):
     with pytest.raises(ValueError, match="batch_size: expected a positive int, got 0"):
         prepare_cache(tiny_release, tmp_path / "c", batch_size=0)
+    with pytest.raises(TypeError, match="batch_size: expected a positive int, got float 8.0"):
+        prepare_cache(tiny_release, tmp_path / "c", batch_size=8.0)
     with pytest.raises(DatasetFormatError, match="language_original.mat: file not found"):
         prepare_cache(tmp_path, tmp_path / "c")  # no release here (the metadata is checked first)

@@ -62,3 +62,5 @@ def test_save_contact_sheet(tmp_path):
         save_contact_sheet(ds, tmp_path / "x.png", num=0)
     with pytest.raises(ValueError, match="columns: expected a positive int, got 0"):
         draw_contact_sheet(ds.get_batch([0]), columns=0)
+    with pytest.raises(TypeError, match="scale: expected a positive int, got float 1.5"):
+        draw_contact_sheet(ds.get_batch([0]), scale=1.5)

@@ -104,7 +104,17 @@ _BAD_SAMPLES = [
         ValueError,
         r"sample\['category'\]: expected an int in \[0, 18\], got 19",
     ),
-    (lambda s: s.update(sleeve=1.0), TypeError, r"sample\['sleeve'\]: expected int, got float"),
+    (
+        lambda s: s.update(sleeve=1.0),
+        TypeError,
+        r"sample\['sleeve'\]: expected an int in \[0, 3\], got float 1.0",
+    ),
+    (
+        lambda s: s.update(gender=True),
+        TypeError,
+        r"sample\['gender'\]: expected an int in \[0, 1\], got bool",
+    ),
+    (lambda s: s.update(index=-1), ValueError, r"sample\['index'\]: expected an int >= 0, got -1"),
     (lambda s: s.update(wearer=s["wearer"] * 3 + 0.5), ValueError, r"sample\['wearer'\]: expected values in"),
     (lambda s: s.update(sentence=""), TypeError, r"sample\['sentence'\]: expected a non-empty str"),
 ]
@@ -152,6 +162,7 @@ def test_validate_batch_messages(ds):
         "fashion_gan.data.synthetic.render",
         "fashion_gan.data.synthetic.dataset",
         "fashion_gan.data.official",
+        "fashion_gan.data.release",
         "fashion_gan.data.cache",
         "fashion_gan.data.export",
         "fashion_gan.data.contact_sheet",

@@ -8,7 +8,7 @@ import pytest
 import scipy.io
 from fashion_gan.data.contract import CATEGORY_NAMES
 from fashion_gan.data.export import export_official_layout
-from fashion_gan.data.official import G2_PATH, IND_PATH, LANGUAGE_PATH
+from fashion_gan.data.release import G2_PATH, IND_PATH, LANGUAGE_PATH
 from fashion_gan.data.synthetic import SyntheticMannequins
 
 
@@ -85,7 +85,7 @@ def test_train_rows_first_without_interleave(tmp_path):
 def test_export_errors(tmp_path):
     a = SyntheticMannequins(split="train", image_size=16, num_train=3, num_test=2)
     b = SyntheticMannequins(split="test", image_size=16, num_train=3, num_test=2)
-    with pytest.raises(ValueError, match=r"dtype: expected one of \('float32', 'float64'\), got 'float16'"):
+    with pytest.raises(ValueError, match=r"dtype: expected one of \['float32', 'float64'\], got 'float16'"):
         export_official_layout(a, b, tmp_path, dtype="float16")
     with pytest.raises(ValueError, match="dataset_test: expected image_size 16 like dataset_train, got 32"):
         export_official_layout(a, SyntheticMannequins(split="test", image_size=32, num_test=2), tmp_path)
@@ -97,3 +97,5 @@ def test_export_errors(tmp_path):
         export_official_layout(a, b, tmp_path, mean_samples=0)
     with pytest.raises(ValueError, match=r"batch_size: expected a positive int, got -1"):
         export_official_layout(a, b, tmp_path, batch_size=-1)
+    with pytest.raises(TypeError, match="batch_size: expected a positive int, got bool True"):
+        export_official_layout(a, b, tmp_path, batch_size=True)
