@@ -3,10 +3,10 @@
 FashionGAN's label ids: 0 background, 1 hair, 2 face, 3 upper clothes, 4 lower clothes / dress, 5 legs and
 shoes, 6 arms. A parse in another label set becomes a FashionGAN label map with
 [`merge_labels`][condgan.layers.merge_labels] and one of the tables here (or, for DeepFashion-MultiModal, with
-[`deepfashion_mm_to_fashiongan`][condgan.layers.label_sets.deepfashion_mm_to_fashiongan], which also splits its
-single "skin" class into arms and legs). The choices follow the official FashionGAN conversion of ATR parses
-(``label_assign`` in ``complete_demo/script2.m``, condgan's ``ATR_18_TO_7``): hats count as hair, sunglasses as
-face, scarves as upper clothes, dresses, belts and bags as lower clothes, shoes as legs.
+[`deepfashion_mm_to_fashiongan`][condgan.layers.label_sets.deepfashion_mm_to_fashiongan], which also splits
+its single "skin" class into arms and legs). The choices follow the official FashionGAN conversion of ATR
+parses (``label_assign`` in ``complete_demo/script2.m``, condgan's ``ATR_18_TO_7``): hats count as hair,
+sunglasses as face, scarves as upper clothes, dresses, belts and bags as lower clothes, shoes as legs.
 
 Sources of the label sets:
 
@@ -127,8 +127,8 @@ def deepfashion_mm_to_fashiongan(labels: torch.Tensor) -> torch.Tensor:
 
     Every class maps through [`DEEPFASHION_MM_24_TO_7`][condgan.layers.label_sets.DEEPFASHION_MM_24_TO_7],
     except "skin", which DeepFashion-MultiModal does not split into arms and legs: a skin pixel is legs when
-    it lies below the top row of the person's lower garment or shoes, arms otherwise (arms when the parse shows
-    neither).
+    it lies below the top row of the person's lower garment or shoes, arms otherwise (arms when the parse
+    shows neither).
 
     Raises:
         TypeError: non-integer labels.

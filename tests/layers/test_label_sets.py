@@ -18,19 +18,16 @@ from condgan.layers.label_sets import (
 )
 
 #: What each source class name must become, by name (the FashionGAN reading of the class).
-EXPECTED = {
+_READINGS = {
     "background": "background",
-    "hat": "hair", "headwear": "hair", "hair": "hair",
-    "sunglasses": "face", "eyeglass": "face", "face": "face", "earrings": "face",
-    "upper_clothes": "upper_clothes", "coat": "upper_clothes", "scarf": "upper_clothes", "top": "upper_clothes",
-    "outer": "upper_clothes", "neckwear": "upper_clothes", "necklace": "upper_clothes", "tie": "upper_clothes",
-    "dress": "lower_clothes", "pants": "lower_clothes", "jumpsuits": "lower_clothes", "skirt": "lower_clothes",
-    "leggings": "lower_clothes", "belt": "lower_clothes", "bag": "lower_clothes", "rompers": "lower_clothes",
-    "socks": "legs", "left_leg": "legs", "right_leg": "legs", "left_shoe": "legs", "right_shoe": "legs",
-    "footwear": "legs",
-    "glove": "arms", "gloves": "arms", "left_arm": "arms", "right_arm": "arms", "ring": "arms",
-    "wrist_wearing": "arms", "skin": "arms",
-}  # fmt: skip
+    "hair": "hat headwear hair",
+    "face": "sunglasses eyeglass face earrings",
+    "upper_clothes": "upper_clothes coat scarf top outer neckwear necklace tie",
+    "lower_clothes": "dress pants jumpsuits skirt leggings belt bag rompers",
+    "legs": "socks left_leg right_leg left_shoe right_shoe footwear",
+    "arms": "glove gloves left_arm right_arm ring wrist_wearing skin",
+}
+EXPECTED = {name: label for label, names in _READINGS.items() for name in names.split()}
 
 
 @pytest.mark.parametrize(
