@@ -18,7 +18,12 @@ h5py, scipy and Pillow are imported only by the functions that need them.
 """
 
 from fashion_gan.data.cache import open_cache, prepare_cache
-from fashion_gan.data.contact_sheet import colorize_labels, draw_contact_sheet, save_contact_sheet
+from fashion_gan.data.contact_sheet import (
+    LABEL_COLORS,
+    colorize_labels,
+    draw_contact_sheet,
+    save_contact_sheet,
+)
 from fashion_gan.data.contract import (
     CATEGORY_NAMES,
     COLOR_NAMES,
@@ -44,6 +49,7 @@ __all__ = [
     "CATEGORY_NAMES",
     "COLOR_NAMES",
     "GENDER_NAMES",
+    "LABEL_COLORS",
     "LABEL_NAMES",
     "MAX_WORDS",
     "NUM_LABELS",

@@ -28,7 +28,7 @@ from fashion_gan.data.contract import (
 
 __all__ = ["LABEL_COLORS", "colorize_labels", "draw_contact_sheet", "save_contact_sheet"]
 
-#: RGB colour of each official label id in the pictures of segmentations.
+#: RGB colour of each official label id in the pictures of segmentations (the one palette of the recipe).
 LABEL_COLORS = np.array(
     [
         [255, 255, 255],  # background
@@ -43,19 +43,50 @@ LABEL_COLORS = np.array(
 )
 
 
-def colorize_labels(labels: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Label map(s) ``(..., H, W)`` with ids 0..6 -> uint8 RGB ``(..., H, W, 3)`` (:data:`LABEL_COLORS`).
+def colorize_labels(
+    labels: torch.Tensor | np.ndarray, *, channels_first: bool = False
+) -> torch.Tensor | np.ndarray:
+    """Label map(s) ``(..., H, W)`` with ids 0..6 -> uint8 RGB, in the colours of ``LABEL_COLORS``.
+
+    Args:
+        labels: integer ids ``(..., H, W)``, a tensor (on any device) or an array.
+        channels_first: return ``(..., 3, H, W)`` (the layout of images in a batch) instead of
+            ``(..., H, W, 3)`` (the layout of PIL and PNG files).
+
+    Returns:
+        uint8 RGB of the same kind as ``labels``: a tensor on ``labels``' device, or an array.
+
+    Raises:
+        TypeError: ``labels`` is not an integer tensor or array.
+        ValueError: an id is outside ``[0, 6]``.
 
     Examples:
         >>> colorize_labels(np.array([[0, 3]])).tolist()
         [[[255, 255, 255], [0, 160, 80]]]
+        >>> colorize_labels(torch.zeros(2, 4, 5, dtype=torch.long), channels_first=True).shape
+        torch.Size([2, 3, 4, 5])
     """
-    arr = labels.numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"labels: expected an integer label map, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= NUM_LABELS):
-        raise ValueError(f"labels: expected ids in [0, {NUM_LABELS - 1}], got [{arr.min()}, {arr.max()}]")
-    return LABEL_COLORS[arr]
+    if isinstance(labels, torch.Tensor):
+        arr, palette = labels, torch.from_numpy(LABEL_COLORS).to(labels.device)
+        integer = not (labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool)
+    else:
+        arr, palette = np.asarray(labels), LABEL_COLORS
+        integer = arr.dtype.kind in "iu"
+    if not integer:
+        raise TypeError(
+            f"labels: expected an integer label map, got dtype {str(arr.dtype).replace('torch.', '')}"
+        )
+    if arr.ndim < 2:
+        raise ValueError(f"labels: expected a label map (..., H, W), got shape {tuple(arr.shape)}")
+    if arr.numel() if isinstance(arr, torch.Tensor) else arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if low < 0 or high >= NUM_LABELS:
+            raise ValueError(f"labels: expected ids in [0, {NUM_LABELS - 1}], got [{low}, {high}]")
+    if isinstance(arr, torch.Tensor):
+        rgb = palette[arr.long()]
+        return rgb.movedim(-1, -3) if channels_first else rgb
+    rgb = palette[arr]
+    return np.moveaxis(rgb, -1, -3) if channels_first else rgb
 
 
 def _caption(batch: Mapping[str, Any], i: int) -> str:
@@ -107,7 +138,7 @@ def draw_contact_sheet(
     for name, value in (("columns", columns), ("scale", scale), ("caption_lines", caption_lines)):
         check_positive_int(name, value)
     images = batch["image"].numpy().transpose(0, 2, 3, 1)
-    segs = colorize_labels(batch["labels"])
+    segs = colorize_labels(batch["labels"].numpy())
     size = images.shape[1] * scale
     gap, line_h = 4, 12
     tile_w = 2 * size + gap

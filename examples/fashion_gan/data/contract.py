@@ -125,14 +125,27 @@ VOCABULARY_PATH = Path(__file__).with_name("official_vocabulary.txt")
 
 
 @lru_cache(maxsize=1)
-def official_vocabulary() -> Vocabulary:
-    """The official 539-word vocabulary (read once): ``encode`` gives the official 1-based ``codeJ`` ids.
+def _official_vocabulary() -> Vocabulary:
+    return Vocabulary.from_file(VOCABULARY_PATH)
+
+
+def official_vocabulary(**kwargs: Any) -> Vocabulary:
+    """The official 539-word vocabulary in id order (``official_vocabulary.txt`` beside this module).
+
+    With it, ``encode`` reproduces the released 1-based ``codeJ`` word ids of all 78,979 sentences. Without
+    arguments the vocabulary is read once and shared (do not change it); with arguments a new one is built.
+
+    Args:
+        **kwargs: passed to [`Vocabulary`][condgan.text.Vocabulary] (e.g. ``unknown="skip"``).
 
     Examples:
-        >>> official_vocabulary().encode("the lady wore a blue dress.")
-        [1, 2, 9, 5, 6, 89]
+        >>> vocab = official_vocabulary()
+        >>> len(vocab), vocab.encode("the lady was wearing a blue long-sleeved blouse.")
+        (539, [1, 2, 3, 4, 5, 6, 7, 8])
+        >>> official_vocabulary(unknown="skip").encode("the xylophone lady")
+        [1, 2]
     """
-    return Vocabulary.from_file(VOCABULARY_PATH)
+    return Vocabulary.from_file(VOCABULARY_PATH, **kwargs) if kwargs else _official_vocabulary()
 
 
 #: Keys every item carries.

@@ -18,7 +18,7 @@ from PIL import Image
 
 def test_colorize_labels():
     labels = torch.tensor([[0, 1], [6, 3]], dtype=torch.uint8)
-    rgb = colorize_labels(labels)
+    rgb = colorize_labels(labels.numpy())
     assert rgb.shape == (2, 2, 3) and rgb.dtype == np.uint8
     assert np.array_equal(rgb[1, 0], LABEL_COLORS[6])
     assert len({tuple(c) for c in LABEL_COLORS}) == 7
@@ -26,6 +26,24 @@ def test_colorize_labels():
         colorize_labels(np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match=r"labels: expected ids in \[0, 6\], got \[0, 7\]"):
         colorize_labels(np.array([[0, 7]]))
+    with pytest.raises(ValueError, match=r"labels: expected ids in \[0, 6\], got \[-1, 0\]"):
+        colorize_labels(torch.tensor([[0, -1]]))
+    with pytest.raises(TypeError, match="labels: expected an integer label map, got dtype float32"):
+        colorize_labels(torch.zeros(2, 2))
+    with pytest.raises(ValueError, match=r"labels: expected a label map \(..., H, W\), got shape \(3,\)"):
+        colorize_labels(np.zeros(3, np.int64))
+
+
+def test_colorize_labels_keeps_the_kind_and_the_layout():
+    labels = torch.randint(0, 7, (2, 5, 4))
+    rgb = colorize_labels(labels)  # a tensor gives a tensor
+    assert isinstance(rgb, torch.Tensor) and rgb.dtype == torch.uint8 and rgb.shape == (2, 5, 4, 3)
+    assert np.array_equal(rgb.numpy(), colorize_labels(labels.numpy()))
+    first = colorize_labels(labels, channels_first=True)
+    assert first.shape == (2, 3, 5, 4) and torch.equal(first, rgb.permute(0, 3, 1, 2))
+    arr = colorize_labels(labels.numpy().astype(np.uint8), channels_first=True)
+    assert isinstance(arr, np.ndarray) and np.array_equal(arr, first.numpy())
+    assert np.array_equal(first[1, :, 2, 3].numpy(), LABEL_COLORS[int(labels[1, 2, 3])])
 
 
 def test_tiles_hold_the_picture_and_the_segmentation():
@@ -36,7 +54,7 @@ def test_tiles_hold_the_picture_and_the_segmentation():
     picture = sheet[gap : gap + size, gap : gap + size]
     assert np.array_equal(picture[::2, ::2], batch["image"][0].permute(1, 2, 0).numpy())
     seg = sheet[gap : gap + size, 2 * gap + size : 2 * gap + 2 * size]
-    assert np.array_equal(seg[::2, ::2], colorize_labels(batch["labels"][0]))
+    assert np.array_equal(seg[::2, ::2], colorize_labels(batch["labels"][0].numpy()))
     # the third sample starts the second row
     tile_h = size + 4 * 12 + gap
     third = sheet[2 * gap + tile_h : 2 * gap + tile_h + size, gap : gap + size]
