@@ -89,6 +89,22 @@ def _dispatch(args) -> int:
         print(format_table(result))
     elif args.command == "demo":
         commands.demo(config_from_args(args, default_preset="demo"), args.out)
+    elif args.command == "serve":
+        from ..serve import serve_run
+
+        serve_run(
+            commands.run_folder(args.run),
+            host=args.host,
+            port=args.port,
+            people=args.people,
+            device=args.device,
+            draw_grid=commands.redress_grid,
+            grid_sentences=commands.DEMO_SENTENCES,
+        )
+    elif args.command == "plot":
+        from ..plots import plot_run
+
+        print(plot_run(commands.run_folder(args.run), args.out, smooth=args.smooth))
     else:  # prepare-data
         print(json.dumps({"cache": str(commands.prepare_data(args.data_root, args.out))}))
     return 0

@@ -138,7 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the paper's baselines, redress people with sentences, evaluate as the paper did.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_generate, _add_evaluate, _add_demo, _add_prepare_data):
+    for add in (
+        _add_train,
+        _add_generate,
+        _add_evaluate,
+        _add_demo,
+        _add_prepare_data,
+        _add_serve,
+        _add_plot,
+    ):
         add(sub)
     return parser
 
@@ -260,3 +268,40 @@ def _add_prepare_data(sub) -> None:
     )
     p.add_argument("--data-root", required=True, help="the data_release folder")
     p.add_argument("--out", required=True, help="the cache folder")
+
+
+def _add_serve(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="a local web demo of a trained run: redress people in the browser",
+        description="Serve a web page on this machine: pick a test person or upload a picture and its "
+        "label map, type a sentence (unknown words are flagged as you type), choose the model, identity "
+        "mode and seed, and see the input, stage 1's segmentation and the rendered person; the 8-sentence "
+        "grid and the loss curves too. The models are loaded once, at start. Needs the serve extra "
+        "(pip install 'condgan[serve]').",
+    )
+    p.add_argument("--run", type=Path, required=True, help="a trained run folder")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    p.add_argument("--people", type=int, default=12, help="test people in the gallery (default 12)")
+    _add_device(p)
+
+
+def _add_plot(sub) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="loss curves of every model of a run, as a PNG",
+        description="Draw the losses each model of a run logged in its metrics.jsonl against the step, one "
+        "panel per model: the discriminator's (total, real, mismatched, fake), the generator's adversarial "
+        "loss, and its reconstruction loss on a second axis.",
+    )
+    p.add_argument("--run", type=Path, required=True, help="a run folder")
+    p.add_argument("--out", type=Path, help="the PNG to write (default <run>/loss_curves.png)")
+    p.add_argument(
+        "--smooth",
+        type=float,
+        default=0.0,
+        help="exponential smoothing weight in [0, 1), e.g. 0.9 (default 0: the logged values)",
+    )
