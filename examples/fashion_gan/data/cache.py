@@ -84,7 +84,7 @@ def _load(path: Path) -> np.ndarray:
 
 
 def open_cache(path: str | os.PathLike, *, num_images: int | None = None) -> UInt8Cache:
-    """Open and check a cache folder written by :func:`prepare_cache`.
+    """Open and check a cache folder written by [`prepare_cache`][fashion_gan.data.prepare_cache].
 
     Args:
         path: the cache folder.
@@ -156,7 +156,7 @@ def prepare_cache(
         progress: show a tqdm progress bar.
 
     Returns:
-        ``out_dir`` as a :class:`~pathlib.Path`.
+        ``out_dir`` as a ``pathlib.Path``.
 
     Examples:
         >>> prepare_cache("data_release", "cache/fashiongan")  # doctest: +SKIP

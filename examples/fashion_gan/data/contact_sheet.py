@@ -115,7 +115,7 @@ def draw_contact_sheet(
     """Draw a collated batch as a grid of ``picture | segmentation`` tiles with captions.
 
     Args:
-        batch: a collated batch (``get_batch`` or :func:`~fashion_gan.data.contract.collate`).
+        batch: a collated batch (``get_batch`` or [`collate`][fashion_gan.data.collate]).
         columns: tiles per row.
         scale: nearest-neighbour magnification of the pictures.
         caption_lines: text lines reserved under each tile (sentence, then category/colour/sleeve and the
@@ -183,7 +183,8 @@ def save_contact_sheet(
 ) -> Path:
     """Draw ``dataset.get_batch(indices)`` (default: the first ``num`` samples) and save it as a PNG.
 
-    ``kwargs`` go to :func:`draw_contact_sheet`. Returns the path written (parent folders are created).
+    ``kwargs`` go to [`draw_contact_sheet`][fashion_gan.data.draw_contact_sheet]. Returns the path written
+    (parent folders are created).
 
     Examples:
         >>> import tempfile

@@ -7,23 +7,23 @@ loader when ``encode_hn2_rnn_100_2_full.mat`` is present):
 key            type / shape               meaning
 =============  =========================  ===============================================================
 ``image``      uint8 ``(3, H, W)``        RGB in ``[0, 255]``, upright (row 0 is the top of the picture)
-``labels``     uint8 ``(H, W)``           official ids 0..6 (:data:`LABEL_NAMES`)
+``labels``     uint8 ``(H, W)``           official ids 0..6 (``LABEL_NAMES``)
 ``word_ids``   int64 ``(MAX_WORDS,)``     official 1-based word ids, right-padded with 0
 ``length``     ``int``                    number of words (non-zero entries of ``word_ids``)
 ``sentence``   ``str``                    the sentence, e.g. ``"the lady wore a blue sleeveless dress."``
-``category``   ``int`` 0..18              official ``cate_new - 1`` (:data:`CATEGORY_NAMES`)
-``color``      ``int`` 0..16              official ``color_ - 1`` (:data:`COLOR_NAMES`)
-``sleeve``     ``int`` 0..3               official ``sleeve_ - 1`` (:data:`SLEEVE_NAMES`)
+``category``   ``int`` 0..18              official ``cate_new - 1`` (``CATEGORY_NAMES``)
+``color``      ``int`` 0..16              official ``color_ - 1`` (``COLOR_NAMES``)
+``sleeve``     ``int`` 0..3               official ``sleeve_ - 1`` (``SLEEVE_NAMES``)
 ``gender``     ``int`` 0..1               official ``gender_`` (already 0-based): 0 female, 1 male
-``wearer``     float32 ``(7,)``           the paper's wearer attributes (:data:`WEARER_ATTRIBUTES`) in
+``wearer``     float32 ``(7,)``           the paper's wearer attributes (``WEARER_ATTRIBUTES``) in
                                           ``[0, 1]``; ``-1.0`` marks "unknown" (the official release
                                           knows only gender)
 ``index``      ``int``                    index into the dataset's own split
 =============  =========================  ===============================================================
 
-A batch (:func:`collate`, ``dataset.get_batch``, or torch's default collate) stacks the tensors (``image``
-``(B, 3, H, W)``, ``labels`` ``(B, H, W)``, ``word_ids`` ``(B, MAX_WORDS)``, ``wearer`` ``(B, 7)``), turns
-the ints into int64 ``(B,)`` tensors and the sentences into a ``list[str]``.
+A batch ([`collate`][fashion_gan.data.collate], ``dataset.get_batch``, or torch's default collate) stacks the
+tensors (``image`` ``(B, 3, H, W)``, ``labels`` ``(B, H, W)``, ``word_ids`` ``(B, MAX_WORDS)``, ``wearer``
+``(B, 7)``), turns the ints into int64 ``(B,)`` tensors and the sentences into a ``list[str]``.
 """
 
 from __future__ import annotations

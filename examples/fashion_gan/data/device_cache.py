@@ -2,13 +2,16 @@
 
 At GPU speed (thousands of images per second) a CPU data loader becomes the bottleneck. The training tensors
 are small in uint8: the official 70,000 training people are 3.4 GB of images, 1.1 GB of label maps and 11 MB
-of word ids, so they fit on one GPU next to the models. :class:`DeviceCache` copies them there once (in
-chunks, through pinned memory) and :meth:`DeviceCache.get_batch` gathers a batch with one ``index_select`` per
-tensor: no worker processes, no host-to-device copy per step, no synchronisation.
+of word ids, so they fit on one GPU next to the models.
+[`DeviceCache`][fashion_gan.data.device_cache.DeviceCache] copies them there once (in chunks, through pinned
+memory) and [`DeviceCache.get_batch`][fashion_gan.data.device_cache.DeviceCache.get_batch] gathers a batch
+with one ``index_select`` per tensor: no worker processes, no host-to-device copy per step, no
+synchronisation.
 
 It follows the dataset protocol the training loop uses (``len`` and ``get_batch(indices)`` returning the
-collated batch layout of :mod:`fashion_gan.data.contract`) for the three tensors training reads: ``image``
-uint8 ``(B, 3, H, W)``, ``labels`` uint8 ``(B, H, W)`` and ``word_ids`` int64 ``(B, L)``, plus ``index``.
+collated batch layout of [`fashion_gan.data.contract`][fashion_gan.data.contract]) for the three tensors
+training reads: ``image`` uint8 ``(B, 3, H, W)``, ``labels`` uint8 ``(B, H, W)`` and ``word_ids`` int64
+``(B, L)``, plus ``index``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from condgan._checks import check_positive_int
 
 __all__ = ["DeviceCache", "CACHED_KEYS"]
 
-#: The batch entries a :class:`DeviceCache` holds (what a training step reads).
+#: The batch entries a ``DeviceCache`` holds (what a training step reads).
 CACHED_KEYS = ("image", "labels", "word_ids")
 
 
@@ -46,8 +49,9 @@ def _check_chunk(name: str, batch: Any) -> None:
 class DeviceCache:
     """uint8 images, label maps and word ids of a whole split, on one device.
 
-    Build it with :meth:`from_dataset` (or from tensors). Memory: ``N * (3 * H * W + H * W + 8 * L)`` bytes,
-    e.g. 4.6 GB for the official 70,000 training people at 128x128.
+    Build it with [`from_dataset`][fashion_gan.data.device_cache.DeviceCache.from_dataset] (or from tensors).
+    Memory: ``N * (3 * H * W + H * W + 8 * L)`` bytes, e.g. 4.6 GB for the official 70,000 training people at
+    128x128.
 
     Args:
         image: uint8 ``(N, 3, H, W)``.

@@ -56,7 +56,9 @@ class OfficialFashionGAN(torch.utils.data.Dataset):
     The wearer attributes other than gender are unknown in the release: ``-1.0``.
 
     Attributes:
-        split, image_size, rows (global 0-based rows of the split).
+        split: ``"train"`` or ``"test"``.
+        image_size: the side ``S`` of the pictures (128 in the release).
+        rows: int64, the global 0-based rows of the split.
         metadata: the release's [`OfficialMetadata`][fashion_gan.data.release.OfficialMetadata].
         reader: the image reader.
         redress_pairs: int64 ``(N,)`` (test split): ``test_set_pair_ind`` as positions within the split.

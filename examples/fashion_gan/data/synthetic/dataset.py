@@ -34,7 +34,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         num_train: number of training samples.
         num_test: number of test samples.
         seed: the dataset seed; sample ``i`` is a pure function of ``(seed, split, i)``.
-        chunk: how many samples :meth:`get_batch` draws at once (memory/speed trade-off).
+        chunk: how many samples [`get_batch`][fashion_gan.data.synthetic.SyntheticMannequins.get_batch] draws
+            at once (memory/speed trade-off).
 
     Attributes:
         split: ``"train"`` or ``"test"``.
