@@ -23,9 +23,11 @@ EXAMPLE_LAYERS = {
     "config": 2,
     "visualize": 2,
     "runs": 3,
+    "plots": 3,
     "training": 4,
     "inference": 4,
     "evaluation": 5,
+    "serve": 5,
     "cli": 6,
     "__main__": 7,
 }

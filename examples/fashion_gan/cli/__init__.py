@@ -88,7 +88,20 @@ def _dispatch(args) -> int:
         )
         print(format_table(result))
     elif args.command == "demo":
-        commands.demo(config_from_args(args, default_preset="demo"), args.out)
+        sizes = {"num_test": args.num_test, "detector_steps": args.detector_steps}
+        commands.demo(
+            config_from_args(args, default_preset="demo"),
+            args.out,
+            **sizes,
+            parser_steps=args.parser_steps,
+            progress=not args.no_progress,
+        )
+    elif args.command == "ablation":
+        cfg = config_from_args(args, run_dir=args.out, default_preset="demo")
+        sizes = {"num_test": args.num_test, "detector_steps": args.detector_steps}
+        commands.ablation(
+            cfg, args.out, **sizes, parser_steps=args.parser_steps, progress=not args.no_progress
+        )
     elif args.command == "serve":
         from ..serve import serve_run
 

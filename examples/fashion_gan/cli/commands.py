@@ -24,7 +24,7 @@ from condgan.train import latest_checkpoint
 from .. import runs
 from ..config import RunConfig, resolve_device
 from ..inference.redress import Redresser
-from ..modeling import Stage, evaluation_stages, stage_for
+from ..modeling import Stage, demo_stages, evaluation_stages, stage_for
 from ..runs import checkpoint_step, read_checkpoint_meta
 from ..training.loop import train_stage
 from ..visualize import captioned_grid, colorize_labels, save_png
@@ -34,6 +34,7 @@ __all__ = [
     "generate_images",
     "evaluate",
     "demo",
+    "ablation",
     "prepare_data",
     "redress_grid",
     "run_folder",
@@ -75,10 +76,11 @@ def _train_one(
 def train_models(
     cfg: RunConfig, run_dir: str | Path, *, stage: str = "all", resume: bool = False, progress: bool = True
 ) -> None:
-    """Train ``text``, one ``--stage`` word's model, or (``"all"``) every model of the evaluation table.
+    """Train ``text``, one ``--stage`` word's model, every model of the paper's comparison (``"all"``) or the
+    demo's models (``"demo"``: stage 1 and the compositional render).
 
-    ``"all"`` skips finished models and continues interrupted ones. Under torchrun only rank 0 writes the run
-    folder's config and text encoder (``train_stage`` makes the other ranks wait for them).
+    ``"all"`` and ``"demo"`` skip finished models and continue interrupted ones. Under torchrun only rank 0
+    writes the run folder's config and text encoder (``train_stage`` makes the other ranks wait for them).
     """
     run_dir = Path(run_dir)
     main_rank = int(os.environ.get("RANK", "0")) == 0
@@ -89,9 +91,10 @@ def train_models(
             runs.ensure_text_encoder(run_dir, cfg)
             print(f"text encoder: {run_dir / runs.TEXT_ENCODER_FILE}")
         return
-    todo = evaluation_stages() if stage == "all" else (stage_for(stage, cfg.model),)
+    many = {"all": evaluation_stages, "demo": demo_stages}
+    todo = many[stage]() if stage in many else (stage_for(stage, cfg.model),)
     for model in todo:
-        _train_one(cfg, run_dir, model, all_models=stage == "all", resume=resume, progress=progress)
+        _train_one(cfg, run_dir, model, all_models=stage in many, resume=resume, progress=progress)
 
 
 def redress_grid(
@@ -236,9 +239,21 @@ def evaluate(
     )
 
 
-def demo(cfg: RunConfig, run_dir: str | Path) -> dict:
-    """The README's main job: every model of ``cfg``, the redress grids, the evaluation table."""
-    from ..evaluation.evaluate import evaluate_run, format_table
+def demo(
+    cfg: RunConfig,
+    run_dir: str | Path,
+    *,
+    num_test: int | None = None,
+    detector_steps: int | None = None,
+    parser_steps: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """The README's main job: stage 1 and the compositional render of ``cfg``, the redress grids, the loss
+    curves, the evaluation table (its sizes as in [`evaluate`][fashion_gan.cli.commands.evaluate]). The rest
+    of the paper's comparison is [`ablation`][fashion_gan.cli.commands.ablation].
+    """
+    from ..evaluation.evaluate import format_table
+    from ..plots import plot_run
 
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
@@ -246,7 +261,7 @@ def demo(cfg: RunConfig, run_dir: str | Path) -> dict:
         f"FashionGAN demo: {cfg.data.source} data at {cfg.data.image_size}x{cfg.data.image_size}, "
         f"{cfg.train.steps} steps per model, into {run_dir}"
     )
-    train_models(cfg, run_dir, stage="all", resume=True)
+    train_models(cfg, run_dir, stage="demo", resume=True, progress=progress)
     people = runs.make_dataset(cfg.data, "test").get_batch(list(range(8)))
     redresser = Redresser(run_dir, render="compositional")
     grid, out = redress_grid(redresser, people, DEMO_SENTENCES, seed=0)
@@ -255,9 +270,32 @@ def demo(cfg: RunConfig, run_dir: str | Path) -> dict:
     print(f"redress grid of the networks alone: {save_png(grid, run_dir / 'redress_grid_networks_only.png')}")
     seg_grid = segmentation_grid(people, out["labels"], DEMO_SENTENCES)
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
-    result = evaluate_run(run_dir)
+    print(f"loss curves: {plot_run(run_dir)}")
+    sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
+    result = evaluate(run_dir, **sizes, device=cfg.train.device, progress=progress)
     print(format_table(result))
     print(f"demo finished in {(time.perf_counter() - t0) / 60:.1f} min; table: {run_dir / 'evaluation.md'}")
+    return result
+
+
+def ablation(
+    cfg: RunConfig,
+    run_dir: str | Path,
+    *,
+    num_test: int | None = None,
+    detector_steps: int | None = None,
+    parser_steps: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """The paper's comparison in a run: train every model of it not trained yet (Non-Compositional, the
+    One-Step baselines, and the demo's models if missing), then evaluate them all (the sizes as in
+    [`evaluate`][fashion_gan.cli.commands.evaluate])."""
+    from ..evaluation.evaluate import format_table
+
+    train_models(cfg, run_dir, stage="all", resume=True, progress=progress)
+    sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
+    result = evaluate(run_dir, **sizes, device=cfg.train.device, progress=progress)
+    print(format_table(result))
     return result
 
 

@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_generate,
         _add_evaluate,
         _add_demo,
+        _add_ablation,
         _add_prepare_data,
         _add_serve,
         _add_plot,
@@ -216,14 +217,8 @@ def _add_generate(sub) -> None:
     _add_device(p)
 
 
-def _add_evaluate(sub) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="the paper's protocol: attribute accuracy, structure, realism, diversity",
-        description="Evaluate every trained model of a run on the test split with the redress pairs "
-        "and write one table (markdown + JSON).",
-    )
-    p.add_argument("--run", type=Path, required=True, help="a trained run folder")
+def _add_evaluation_sizes(p) -> None:
+    """``--num-test``, ``--detector-steps``, ``--parser-steps``: how much evaluation to do."""
     p.add_argument(
         "--num-test", type=int, default=None, help="test people to use (default: all of the split)"
     )
@@ -239,6 +234,17 @@ def _add_evaluate(sub) -> None:
         default=None,
         help="training steps of the segmentation parser (default 300 demo, 3000 otherwise)",
     )
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="the paper's protocol: attribute accuracy, structure, realism, diversity",
+        description="Evaluate every trained model of a run on the test split with the redress pairs "
+        "and write one table (markdown + JSON).",
+    )
+    p.add_argument("--run", type=Path, required=True, help="a trained run folder")
+    _add_evaluation_sizes(p)
     p.add_argument(
         "--identity",
         choices=IDENTITY_MODES,
@@ -254,11 +260,28 @@ def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="train, generate and evaluate the demo preset on the synthetic data",
-        description="The README's main job: every model of the demo preset on the embedded "
-        "synthetic data, then the redress grid and the evaluation table.",
+        description="The README's main job: stage 1 and the compositional model of the demo preset on "
+        "the embedded synthetic data, then the redress grids, the loss curves and the evaluation table. "
+        "'fashion-gan ablation' adds the rest of the paper's comparison to the same run.",
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
+    _add_evaluation_sizes(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_config_options(p)
+
+
+def _add_ablation(sub) -> None:
+    p = sub.add_parser(
+        "ablation",
+        help="the paper's comparison: train the remaining models of a run and evaluate them all",
+        description="Train every model of the paper's comparison that a run lacks (Non-Compositional, "
+        "One-Step 8-7 and 8-4, and stage 1 and the compositional model if missing) with the run's "
+        "configuration, then evaluate all of them. Run it on the demo's run folder after 'fashion-gan demo'.",
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
+    _add_evaluation_sizes(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_config_options(p)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -241,36 +241,20 @@ class SplitFile:
 
 
 @dataclass(frozen=True)
-class OfficialMetadata:
+class OfficialMetadata(LanguageFile):
     """Parsed ``language_original.mat`` and ``ind.mat``: 0-based classes, 0-based global rows.
 
     Attributes:
-        sentences: ``engJ`` (N strings).
-        word_ids: int16 ``(N, MAX_WORDS)`` official 1-based ids, 0-padded (``codeJ``).
-        lengths: int64 ``(N,)``.
-        category, color, sleeve: int64 ``(N,)``, 0-based (``cate_new - 1`` etc.).
-        gender: int64 ``(N,)`` (``gender_``, already 0-based).
-        names: ``nameList`` (N strings).
+        sentences, word_ids, lengths, category, color, sleeve, gender, names: as in
+            [`LanguageFile`][fashion_gan.data.release.LanguageFile] (``names`` always there).
         train, test: int64 global 0-based rows of each split (``train_ind - 1``, ``test_ind - 1``).
         test_pairs: int64 ``(len(test),)``: position within the test split of the sentence that redresses
             test person ``i`` (``test_set_pair_ind`` mapped into the split).
     """
 
-    sentences: list[str]
-    word_ids: np.ndarray
-    lengths: np.ndarray
-    category: np.ndarray
-    color: np.ndarray
-    sleeve: np.ndarray
-    gender: np.ndarray
-    names: list[str]
     train: np.ndarray
     test: np.ndarray
     test_pairs: np.ndarray
-
-    @property
-    def num_images(self) -> int:
-        return len(self.sentences)
 
 
 def _word_ids(path: Path, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -386,19 +370,8 @@ def load_metadata(root: str | os.PathLike) -> OfficialMetadata:
     root = Path(root)
     lang = read_language(root / LANGUAGE_PATH)
     split = read_split(root / IND_PATH, lang.num_images)
-    return OfficialMetadata(
-        sentences=lang.sentences,
-        word_ids=lang.word_ids,
-        lengths=lang.lengths,
-        category=lang.category,
-        color=lang.color,
-        sleeve=lang.sleeve,
-        gender=lang.gender,
-        names=lang.names,
-        train=split.train,
-        test=split.test,
-        test_pairs=split.test_pairs,
-    )
+    language = {f.name: getattr(lang, f.name) for f in fields(LanguageFile)}
+    return OfficialMetadata(**language, train=split.train, test=split.test, test_pairs=split.test_pairs)
 
 
 # ------------------------------------------------------------------------------------------------------------

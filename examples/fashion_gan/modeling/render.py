@@ -150,6 +150,7 @@ class CompositionalRender(RenderStage):
     title = "FashionGAN (compositional)"
     evaluated = True
     composes = True
+    in_demo = True
     benchmarked = True
 
     def build(self, cfg):

@@ -19,6 +19,7 @@ class ShapeStage(Stage):
     kind = "shape"
     title = "Stage 1 (shape)"
     evaluated = True
+    in_demo = True
     reconstruction = "cross_entropy"
     benchmarked = True
 

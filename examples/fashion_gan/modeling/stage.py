@@ -34,6 +34,7 @@ __all__ = [
     "stage_for",
     "variants",
     "evaluation_stages",
+    "demo_stages",
     "code_dim",
     "design_code",
     "net_kwargs",
@@ -94,7 +95,8 @@ class Stage:
         model_fields: The ``model`` config fields that select it among the stages of its kind, e.g.
             ``{"render": "compositional"}`` (they also give its CLI words).
         title: Its row in the evaluation table.
-        evaluated: Trained by ``train --stage all`` and the demo, and a row of the evaluation.
+        evaluated: Trained by ``train --stage all`` (and ``fashion-gan ablation``): the paper's comparison.
+        in_demo: Trained by ``fashion-gan demo`` (what its pictures need: stage 1 and the paper's model).
         two_stage: A render model, chained after stage 1 at generation time.
         reconstruction: ``"cross_entropy"`` (to the label map) or ``"l1"`` (to the image).
         benchmarked: Timed by ``benchmarks/`` (training and generation speed).
@@ -105,6 +107,7 @@ class Stage:
     model_fields: ClassVar[dict] = {}
     title: ClassVar[str]
     evaluated: ClassVar[bool] = False
+    in_demo: ClassVar[bool] = False
     two_stage: ClassVar[bool] = False
     reconstruction: ClassVar[str] = "l1"
     benchmarked: ClassVar[bool] = False
@@ -198,8 +201,13 @@ def variants(kind: str, field: str) -> tuple:
 
 
 def evaluation_stages() -> tuple[Stage, ...]:
-    """The models ``train --stage all`` and the demo train, in order (stage 1 first)."""
+    """The models ``train --stage all`` trains (the paper's comparison), in order (stage 1 first)."""
     return tuple(s for s in all_stages() if s.evaluated)
+
+
+def demo_stages() -> tuple[Stage, ...]:
+    """The models ``fashion-gan demo`` trains, in order (stage 1 first)."""
+    return tuple(s for s in all_stages() if s.in_demo)
 
 
 def mismatched_rows(t: torch.Tensor, mismatch: torch.Tensor | None) -> torch.Tensor:

@@ -17,11 +17,24 @@ __all__ = ["BodySizeLimit", "BodyTooLarge", "MAX_BODY_BYTES"]
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-class BodyTooLarge(RequestError):
-    """A request body over the cap (HTTP 413)."""
+def _size(n: int) -> str:
+    """A byte count for people: ``"4.0 MiB"``, ``"12 KiB"``, ``"900 bytes"``."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MiB"
+    return f"{n // 1024} KiB" if n >= 1024 else f"{n} bytes"
 
-    def __init__(self, max_bytes: int, got: str):
-        super().__init__(f"upload: expected at most {max_bytes // 1024} KiB, got {got}", status=413)
+
+class BodyTooLarge(RequestError):
+    """A request body over the cap (HTTP 413): ``got`` bytes declared, or received so far (``streamed``).
+
+    Examples:
+        >>> str(BodyTooLarge(4 * 1024 * 1024, 5 * 1024 * 1024))
+        'upload: expected at most 4.0 MiB, got 5.0 MiB'
+    """
+
+    def __init__(self, max_bytes: int, got: int, *, streamed: bool = False):
+        got_text = f"more than that ({_size(got)} so far)" if streamed else _size(got)
+        super().__init__(f"upload: expected at most {_size(max_bytes)}, got {got_text}", status=413)
 
 
 class BodySizeLimit:
@@ -50,7 +63,7 @@ class BodySizeLimit:
                 got = declared.decode("latin-1")
                 error = RequestError(f"upload: expected a Content-Length in bytes, got {got!r}")
             elif int(declared) > self.max_bytes:
-                error = BodyTooLarge(self.max_bytes, f"{int(declared) // 1024} KiB")
+                error = BodyTooLarge(self.max_bytes, int(declared))
             if error is not None:
                 await JSONResponse({"error": str(error)}, status_code=error.status)(scope, receive, send)
                 return
@@ -62,7 +75,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes, f"more than that ({received // 1024} KiB so far)")
+                    raise BodyTooLarge(self.max_bytes, received, streamed=True)
             return message
 
         await self.app(scope, counted_receive, send)

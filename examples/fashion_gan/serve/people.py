@@ -78,8 +78,8 @@ def _check_header(what: str, name: str, data: bytes, image_size: int) -> None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
-    except OSError as err:
-        raise RequestError(f"{what} {name}: not a readable image ({err})") from None
+    except OSError:  # PIL's reason names the in-memory buffer, which says nothing to the person uploading
+        raise RequestError(f"{what} {name}: not a readable image (expected a PNG file)") from None
     if (width, height) != (image_size, image_size):
         raise RequestError(
             f"{what} {name}: expected a {image_size}x{image_size} image for this run, got {width}x{height}"

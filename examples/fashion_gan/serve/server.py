@@ -108,20 +108,24 @@ def serve_run(
     except ModuleNotFoundError as err:
         print(f"fashion-gan serve: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    from ..config import resolve_device
     from .app import create_app
 
+    device = resolve_device(device, what="--device")
     sock = listen(host, port)  # before loading anything: a busy port is an error at once
-    start = time.perf_counter()
-    app = create_app(
-        run_dir, device=device, people=people, draw_grid=draw_grid, grid_sentences=grid_sentences
-    )
-    demo = app.state.demo
-    print(
-        f"fashion-gan serve: {', '.join(demo.models)} of {demo.run_dir} loaded in "
-        f"{time.perf_counter() - start:.1f} s; open http://{host}:{sock.getsockname()[1]}/ (Ctrl-C stops)",
-        flush=True,
-    )
     try:
+        start = time.perf_counter()
+        app = create_app(
+            run_dir, device=device, people=people, draw_grid=draw_grid, grid_sentences=grid_sentences
+        )
+        demo = app.state.demo
+        url = f"http://{host}:{sock.getsockname()[1]}/"
+        seconds = time.perf_counter() - start
+        print(
+            f"fashion-gan serve: {', '.join(demo.models)} of {demo.run_dir} loaded in {seconds:.1f} s; "
+            f"open {url} (Ctrl-C stops)",
+            flush=True,
+        )
         _server(app).run(sockets=[sock])
     finally:
         sock.close()

@@ -19,8 +19,9 @@ from PIL import Image
 
 from condgan.train import latest_checkpoint, read_metrics
 
-COMMANDS = ("train", "generate", "evaluate", "demo", "prepare-data")
+COMMANDS = ("train", "generate", "evaluate", "demo", "ablation", "prepare-data")
 STEPS = 6  # conftest.TINY_STEPS
+SMALL_EVALUATION = ("--num-test", "8", "--detector-steps", "2", "--parser-steps", "2")
 MODELS = ("shape", "render_compositional", "render_ih1_skip", "onestep_87")  # conftest.TINY_MODELS
 
 
@@ -399,3 +400,35 @@ def test_evaluate_missing_run_folder(tmp_path, capsys):
     code, _, err = run_cli(["evaluate", "--run", tmp_path / "nothing-here"], capsys)
     assert code == 2
     assert_one_line_error(err, "evaluate", "--run: no run folder at")
+
+
+def test_demo_on_a_trained_run_writes_its_pictures_and_table(run_copy, tiny_options, capsys):
+    threads = torch.get_num_threads()
+    try:
+        code, out, err = run_cli(["demo", "--out", run_copy, *SMALL_EVALUATION, *tiny_options], capsys)
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0, err
+    assert "shape: already trained" in out and "render_compositional: already trained" in out
+    assert not (run_copy / "render_plain").exists()  # the demo trains only what its pictures need
+    for name in ("redress_grid", "redress_grid_networks_only", "redress_grid_segmentations", "loss_curves"):
+        with Image.open(run_copy / f"{name}.png") as im:
+            assert im.width > 32 and im.height > 32, name
+    rows = json.loads((run_copy / "evaluation.json").read_text())["rows"]
+    assert rows[0]["model"] == "Real test images (ceiling)" and len(rows) > 1
+    assert "demo finished in" in out
+
+
+def test_ablation_trains_the_rest_of_the_comparison_and_evaluates(run_copy, tiny_options, capsys):
+    threads = torch.get_num_threads()
+    try:
+        argv = ["ablation", "--out", run_copy, *SMALL_EVALUATION, *tiny_options]
+        code, out, err = run_cli(argv, capsys)
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0, err
+    for model in ("render_plain", "onestep_84"):  # the run lacked these two of the paper's comparison
+        assert latest_checkpoint(run_copy / model / "checkpoints").name == f"step-{STEPS:08d}"
+    assert "shape: already trained" in out and "render_compositional: already trained" in out
+    rows = {row["model"] for row in json.loads((run_copy / "evaluation.json").read_text())["rows"]}
+    assert {"Non-Compositional", "One-Step GAN (8-4)", "FashionGAN (compositional)"} <= rows

@@ -25,6 +25,7 @@ from fashion_gan.modeling import (
     all_stages,
     build_conditions,
     code_dim,
+    demo_stages,
     design_code,
     evaluation_stages,
     get_stage,
@@ -87,6 +88,7 @@ def test_the_registry_holds_the_papers_models_in_training_order():
         "onestep_87",
         "onestep_84",
     ]
+    assert [s.name for s in demo_stages()] == ["shape", "render_compositional"]
     assert variants("render", "render") == ("compositional", "plain", "ih1_skip", "ih1")
     assert variants("onestep", "onestep_constraint") == (7, 4)
     assert list(redress_models()) == ["compositional", "plain", "ih1_skip", "ih1", "onestep_87", "onestep_84"]

@@ -263,7 +263,7 @@ def test_a_huge_picture_is_refused_from_its_header(client, upload):
 def test_uploads_over_the_cap_are_refused(client):
     big = b"\0" * (4 * 1024 * 1024 + 1)
     response = client.post("/api/person", files={"image": ("big.png", big), "labels": ("l.png", b"x")})
-    assert_error(response, 413, "upload: expected at most 4096 KiB")
+    assert_error(response, 413, "upload: expected at most 4.0 MiB")
 
     def chunks():  # no Content-Length: the streamed bytes are counted
         for _ in range(5):
@@ -271,7 +271,7 @@ def test_uploads_over_the_cap_are_refused(client):
 
     headers = {"content-type": "multipart/form-data; boundary=xyz"}
     streamed = client.post("/api/person", content=chunks(), headers=headers)
-    assert_error(streamed, 413, "upload: expected at most 4096 KiB", "so far")
+    assert_error(streamed, 413, "upload: expected at most 4.0 MiB", "so far")
 
 
 def test_too_many_form_fields_or_a_malformed_form(client):

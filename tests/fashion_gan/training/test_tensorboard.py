@@ -1,5 +1,5 @@
-"""``train --tensorboard``: scalars, learning rates, sample sheets and the config in TensorBoard's event files,
-metrics.jsonl unchanged, and a resume that does not double the curves."""
+"""``train --tensorboard``: scalars, learning rates, sample sheets and the config in TensorBoard's event
+files, metrics.jsonl unchanged, and a resume that does not double the curves."""
 
 from __future__ import annotations
 
