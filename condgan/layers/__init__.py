@@ -1,11 +1,14 @@
 """condgan's layers: one concept per file, each a function plus an ``nn.Module`` with keyword-only config.
 
-- :mod:`~condgan.layers.label_maps`: one-hot encoding and class merging (FashionGAN 7 -> 4, ATR 18 -> 7).
-- :mod:`~condgan.layers.spatial_constraint`: the paper's ``down-m(S0)`` soft masks.
-- :mod:`~condgan.layers.conditioning`: tile a code over a feature map and concatenate; the design code.
-- :mod:`~condgan.layers.compositional`: the compositional mapping layer ``I = sum_k S_k * T_k``.
-- :mod:`~condgan.layers.region_keep`: keep a source's regions (hair, face) in a generated segmentation.
-- :mod:`~condgan.layers.seg_encoding`: the official stage-2 condition (colour code, blur, offset).
+- [`label_maps`][condgan.layers.label_maps]: one-hot encoding and class merging (FashionGAN 7 -> 4, ATR 18 ->
+  7).
+- [`spatial_constraint`][condgan.layers.spatial_constraint]: the paper's ``down-m(S0)`` soft masks.
+- [`conditioning`][condgan.layers.conditioning]: tile a code over a feature map and concatenate; the design
+  code.
+- [`compositional`][condgan.layers.compositional]: the compositional mapping layer ``I = sum_k S_k * T_k``.
+- [`region_keep`][condgan.layers.region_keep]: keep a source's regions (hair, face) in a generated
+  segmentation.
+- [`seg_encoding`][condgan.layers.seg_encoding]: the official stage-2 condition (colour code, blur, offset).
 """
 
 from condgan.layers.blocks import (

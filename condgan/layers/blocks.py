@@ -1,18 +1,19 @@
 """Convolution blocks of DCGAN- and pix2pix-style conditional GANs, and the official weight initialisation.
 
-Every block is a :class:`torch.nn.Sequential` of named children (``pre_act``, ``conv``, ``norm``, ``dropout``,
+Every block is a `torch.nn.Sequential` of named children (``pre_act``, ``conv``, ``norm``, ``dropout``,
 ``act``; absent ones are skipped), so state-dict keys stay readable and forward hooks see each step.
 
-* :class:`ConvNormAct` is the general block: ``act(norm(conv(x)))``, or ``norm(conv(act(x)))`` with
-  ``act_first=True`` (the pix2pix order).
-* :class:`DownBlock` (conv 4x4, stride 2, padding 1: ``H -> H / 2``), :class:`UpBlock` (transposed conv
-  4x4, stride 2, padding 1: ``H -> 2 H``) and :class:`Conv3x3Block` (``H -> H``) are the three shapes the
-  FashionGAN networks are made of (reference doc §2.3-2.4).
-* :class:`UNetEncoder` / :class:`UNetDecoder` are the pix2pix U-Net halves used by the official ``ih1_skip``
-  generator.
-* :func:`init_weights` is the DCGAN initialisation with a configurable standard deviation (the official
-  ``sr1`` and ``ih1`` networks use ``0.02 / 16``, ``ih1_skip`` uses ``0.02``; BatchNorm
-  ``gamma ~ N(1, 0.02)``).
+* [`ConvNormAct`][condgan.layers.blocks.ConvNormAct] is the general block: ``act(norm(conv(x)))``, or
+  ``norm(conv(act(x)))`` with ``act_first=True`` (the pix2pix order).
+* [`DownBlock`][condgan.layers.blocks.DownBlock] (conv 4x4, stride 2, padding 1: ``H -> H / 2``),
+  [`UpBlock`][condgan.layers.blocks.UpBlock] (transposed conv 4x4, stride 2, padding 1: ``H -> 2 H``) and
+  [`Conv3x3Block`][condgan.layers.blocks.Conv3x3Block] (``H -> H``) are the three shapes the FashionGAN
+  networks are made of (reference doc §2.3-2.4).
+* [`UNetEncoder`][condgan.layers.blocks.UNetEncoder] / [`UNetDecoder`][condgan.layers.blocks.UNetDecoder] are
+  the pix2pix U-Net halves used by the official ``ih1_skip`` generator.
+* [`init_weights`][condgan.layers.blocks.init_weights] is the DCGAN initialisation with a configurable
+  standard deviation (the official ``sr1`` and ``ih1`` networks use ``0.02 / 16``, ``ih1_skip`` uses ``0.02``;
+  BatchNorm ``gamma ~ N(1, 0.02)``).
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def get_norm_layer(name_or_class: NormSpec) -> Callable[[int], nn.Module] | None
     """Return a factory ``num_features -> nn.Module`` for a 2-D normalisation layer, or ``None`` for no norm.
 
     Args:
-        name_or_class: ``"batch"`` (:class:`~torch.nn.BatchNorm2d`), ``"instance"`` (affine
-            :class:`~torch.nn.InstanceNorm2d`), ``"none"`` or ``None``, or a class / callable taking the
+        name_or_class: ``"batch"`` (`BatchNorm2d`), ``"instance"`` (affine
+            `InstanceNorm2d`), ``"none"`` or ``None``, or a class / callable taking the
             number of channels (for group norm: ``lambda c: nn.GroupNorm(4, c)``).
 
     Returns:
@@ -147,10 +148,10 @@ class ConvNormAct(nn.Sequential):
         stride: stride ``s``.
         padding: padding ``p``; ``None`` means ``(k - 1) // 2`` (``same`` for odd k at stride 1, halving for
             k = 4 at stride 2, doubling for a transposed k = 4 at stride 2).
-        norm: see :func:`get_norm_layer`.
-        act: see :func:`get_activation`.
+        norm: see [`get_norm_layer`][condgan.layers.blocks.get_norm_layer].
+        act: see [`get_activation`][condgan.layers.blocks.get_activation].
         bias: conv bias; ``None`` means a bias only when there is no norm (a norm cancels it).
-        transposed: use :class:`~torch.nn.ConvTranspose2d`.
+        transposed: use `ConvTranspose2d`.
         spectral_norm: wrap the conv weight in spectral normalisation (Miyato et al. 2018).
         dropout: dropout probability after the norm (0 disables it).
         act_first: apply the activation before the convolution.
@@ -245,10 +246,11 @@ class DownBlock(ConvNormAct):
     Args:
         in_channels: input channels.
         out_channels: output channels.
-        norm: see :func:`get_norm_layer` (the first block of a DCGAN discriminator uses ``"none"``).
-        act: see :func:`get_activation` (default LeakyReLU 0.2).
-        **kwargs: the other keywords of :class:`ConvNormAct` (``bias``, ``spectral_norm``, ``dropout``,
-            ``act_first``).
+        norm: see [`get_norm_layer`][condgan.layers.blocks.get_norm_layer] (the first block of a DCGAN
+            discriminator uses ``"none"``).
+        act: see [`get_activation`][condgan.layers.blocks.get_activation] (default LeakyReLU 0.2).
+        **kwargs: the other keywords of [`ConvNormAct`][condgan.layers.blocks.ConvNormAct] (``bias``,
+            ``spectral_norm``, ``dropout``, ``act_first``).
 
     Examples:
         >>> DownBlock(3, 8, norm="none")(torch.randn(1, 3, 32, 32)).shape
@@ -275,9 +277,10 @@ class UpBlock(ConvNormAct):
     Args:
         in_channels: input channels.
         out_channels: output channels.
-        norm: see :func:`get_norm_layer`.
-        act: see :func:`get_activation` (default ReLU, as in DCGAN generators).
-        **kwargs: the other keywords of :class:`ConvNormAct`.
+        norm: see [`get_norm_layer`][condgan.layers.blocks.get_norm_layer].
+        act: see [`get_activation`][condgan.layers.blocks.get_activation] (default ReLU, as in DCGAN
+            generators).
+        **kwargs: the other keywords of [`ConvNormAct`][condgan.layers.blocks.ConvNormAct].
 
     Examples:
         >>> UpBlock(8, 4)(torch.randn(2, 8, 8, 8)).shape
@@ -370,8 +373,9 @@ class UNetEncoder(nn.Module):
 
     Args:
         in_channels: input channels.
-        channels: output channels of each level, outermost first (see :func:`unet_channels`).
-        norm: see :func:`get_norm_layer`.
+        channels: output channels of each level, outermost first (see
+            [`unet_channels`][condgan.layers.blocks.unet_channels]).
+        norm: see [`get_norm_layer`][condgan.layers.blocks.get_norm_layer].
         bias: conv bias (``None``: only without a norm).
         spectral_norm: spectral normalisation on every conv.
 
@@ -448,7 +452,7 @@ class UNetDecoder(nn.Module):
         skip_channels: channels of the skip features, deepest first (the encoder's ``channels[-2::-1]``).
         channels: output channels of each decoder level, same length as ``skip_channels``.
         out_channels: channels of the final output.
-        norm: see :func:`get_norm_layer`.
+        norm: see [`get_norm_layer`][condgan.layers.blocks.get_norm_layer].
         dropout: dropout probability of the first ``num_dropout`` levels.
         num_dropout: how many levels (from the innermost) use dropout.
         bias: conv bias (``None``: only without a norm, i.e. on the last deconv).

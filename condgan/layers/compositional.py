@@ -26,8 +26,8 @@ from condgan._checks import check_floating, check_positive_int, check_rank, chec
 
 __all__ = ["MASK_KINDS", "compose_regions", "CompositionalMapping"]
 
-#: What :func:`compose_regions` accepts as ``mask``: raw logits (softmax over regions), probabilities,
-#: one-hot.
+#: What [`compose_regions`][condgan.layers.compositional.compose_regions] accepts as ``mask``: raw logits
+#: (softmax over regions), probabilities, one-hot.
 MASK_KINDS: tuple[str, ...] = ("logits", "probabilities", "one_hot")
 
 # Tolerance of check_mask's sum-to-one test, by dtype.
@@ -183,9 +183,10 @@ def compose_regions(
 
 
 class CompositionalMapping(nn.Module):
-    """Module form of :func:`compose_regions` with a fixed number of regions and channels.
+    """Module form of [`compose_regions`][condgan.layers.compositional.compose_regions] with a fixed number of
+    regions and channels.
 
-    Put it after a generator trunk whose last layer has :attr:`in_channels` ``= num_regions * channels``
+    Put it after a generator trunk whose last layer has `in_channels` ``= num_regions * channels``
     outputs (one ``channels``-channel rendering per region) and feed it the segmentation to follow.
 
     Args:
@@ -193,7 +194,8 @@ class CompositionalMapping(nn.Module):
         channels: ``C``, the channels of each rendering (3 for RGB).
         mask: how to read the segmentation: ``"logits"``, ``"probabilities"`` or ``"one_hot"``.
         keep: region indices taken from ``source`` (e.g. ``(1, 2)`` for hair and face).
-        check_mask: scan the segmentation values on every call (see :func:`compose_regions`).
+        check_mask: scan the segmentation values on every call (see
+            [`compose_regions`][condgan.layers.compositional.compose_regions]).
 
     Attributes:
         in_channels: ``K * C``, the channel count of 4-d renderings.

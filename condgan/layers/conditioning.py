@@ -3,9 +3,10 @@
 FashionGAN (Zhu et al., ICCV 2017, section 3.1) conditions both generators on a design code ``d``: the text
 code ``v`` and the wearer's attributes ``a`` (gender, hair length, sunglasses, hat, skin colour, body size).
 Its official code feeds the 100-d text state only, reduced to 20-d by a learned 1x1 convolution +
-LeakyReLU(0.2) and then tiled over a feature map and concatenated. :class:`DesignCode` builds ``d`` from named
-parts, with that learned reduction for the parts that want it; :func:`concat_code` does the tiling and
-concatenation.
+LeakyReLU(0.2) and then tiled over a feature map and concatenated.
+[`DesignCode`][condgan.layers.conditioning.DesignCode] builds ``d`` from named parts, with that learned
+reduction for the parts that want it; [`concat_code`][condgan.layers.conditioning.concat_code] does the tiling
+and concatenation.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def concat_code(features: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
 
 
 class TileConcat(nn.Module):
-    """Module form of :func:`concat_code`: ``forward(features, code) -> (B, C + D, H, W)``.
+    """Module form of [`concat_code`][condgan.layers.conditioning.concat_code]:
+    ``forward(features, code) -> (B, C + D, H, W)``.
 
     Examples:
         >>> TileConcat()(torch.zeros(2, 8, 4, 4), torch.ones(2, 3, 1, 1)).shape

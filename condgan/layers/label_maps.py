@@ -80,7 +80,7 @@ ATR_LABELS: tuple[str, ...] = (
     "background",
 )
 
-#: ATR channel (order of :data:`ATR_LABELS`) -> FashionGAN label, as ``label_assign`` in the official
+#: ATR channel (order of `ATR_LABELS`) -> FashionGAN label, as ``label_assign`` in the official
 #: ``complete_demo/script2.m``: hat/hair -> hair, sunglasses/face -> face, upper clothes/scarf -> upper
 #: clothes, skirt/pants/dress/belt/bag -> lower clothes, legs/shoes -> legs, arms -> arms, background ->
 #: background.
@@ -223,7 +223,8 @@ def one_hot_labels(
 
 
 class OneHotLabels(nn.Module):
-    """Module form of :func:`one_hot_labels`: ``(B, H, W)`` integer labels -> ``(B, K, H, W)``.
+    """Module form of [`one_hot_labels`][condgan.layers.label_maps.one_hot_labels]: ``(B, H, W)`` integer
+    labels -> ``(B, K, H, W)``.
 
     Args:
         num_classes: ``K``.
@@ -326,13 +327,14 @@ def merge_probabilities(probs: torch.Tensor, table: Sequence[int] | torch.Tensor
 class MergeLabels(nn.Module):
     """Merge classes of integer labels or of probability maps through one lookup table.
 
-    Integer ``(B, H, W)`` input goes through :func:`merge_labels`, floating ``(B, K, H, W)`` input through
-    :func:`merge_probabilities`.
+    Integer ``(B, H, W)`` input goes through [`merge_labels`][condgan.layers.label_maps.merge_labels],
+    floating ``(B, K, H, W)`` input through
+    [`merge_probabilities`][condgan.layers.label_maps.merge_probabilities].
 
     Args:
         table: ``K`` non-negative ints; class ``k`` becomes ``table[k]``.
-        ignore_index: passed to :func:`merge_labels`; it applies to integer input only (probability maps have
-            no ignored pixels).
+        ignore_index: passed to [`merge_labels`][condgan.layers.label_maps.merge_labels]; it applies to
+            integer input only (probability maps have no ignored pixels).
         check_labels: scan integer labels for out-of-range values.
 
     Examples:

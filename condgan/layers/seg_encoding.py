@@ -66,7 +66,8 @@ OFFICIAL_BLUR_KERNEL: tuple[tuple[float, ...], ...] = (
     (0.0030, 0.0133, 0.0219, 0.0133, 0.0030),
 )
 
-#: Padding modes accepted by :func:`color_code_segmentation` (those of ``kornia.filters.gaussian_blur2d``).
+#: Padding modes accepted by [`color_code_segmentation`][condgan.layers.seg_encoding.color_code_segmentation]
+#: (those of ``kornia.filters.gaussian_blur2d``).
 BORDER_TYPES: tuple[str, ...] = ("replicate", "reflect", "constant", "circular")
 
 
@@ -125,7 +126,7 @@ def color_code_segmentation(
         kernel_size: odd blur kernel size; 1 disables the blur.
         sigma: blur standard deviation in pixels.
         offset: added after the blur (the official ``-0.5`` centres the map on zero).
-        border_type: blur padding, one of :data:`BORDER_TYPES` (see the module docstring for why
+        border_type: blur padding, one of `BORDER_TYPES` (see the module docstring for why
             ``"replicate"``).
         check_labels: scan integer labels once for out-of-range values.
 
@@ -172,7 +173,8 @@ def color_code_segmentation(
 
 
 class ColorCodeEncoding(nn.Module):
-    """Module form of :func:`color_code_segmentation`; the palette is a (non-persistent) buffer.
+    """Module form of [`color_code_segmentation`][condgan.layers.seg_encoding.color_code_segmentation]; the
+    palette is a (non-persistent) buffer.
 
     Args:
         palette: ``(K, C)`` colours (default: the official seven).

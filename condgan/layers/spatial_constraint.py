@@ -45,7 +45,7 @@ from condgan.layers.label_maps import (
 
 __all__ = ["SPATIAL_CONSTRAINT_MODES", "spatial_constraint", "SpatialConstraint"]
 
-#: The resize modes :func:`spatial_constraint` accepts.
+#: The resize modes [`spatial_constraint`][condgan.layers.spatial_constraint.spatial_constraint] accepts.
 SPATIAL_CONSTRAINT_MODES: tuple[str, ...] = ("area", "bicubic", "nearest")
 
 
@@ -116,8 +116,8 @@ def spatial_constraint(
         segmentation: ``(B, H, W)`` integer labels or ``(B, K, H, W)`` float probabilities / one-hot maps
             (differentiable).
         size: the output size, an int ``m`` for ``m x m`` or a pair ``(h, w)``.
-        table: the class merge table (``K`` entries, see :func:`~condgan.layers.label_maps.merge_labels`), or
-            ``None`` to keep the ``K`` classes.
+        table: the class merge table (``K`` entries, see
+            [`merge_labels`][condgan.layers.label_maps.merge_labels]), or ``None`` to keep the ``K`` classes.
         num_classes: ``K``; required for integer labels when ``table`` is ``None``, else optional and checked.
         mode: ``"area"``, ``"bicubic"`` or ``"nearest"`` (see the module docstring).
         ignore_index: integer labels only: pixels with this label belong to no class (their cells sum to less
@@ -180,7 +180,8 @@ def spatial_constraint(
 
 
 class SpatialConstraint(nn.Module):
-    """Module form of :func:`spatial_constraint` with keyword-only configuration.
+    """Module form of [`spatial_constraint`][condgan.layers.spatial_constraint.spatial_constraint] with
+    keyword-only configuration.
 
     Args:
         size: output size, ``m`` or ``(h, w)``.
