@@ -1,15 +1,18 @@
 """Training utilities: a thin GAN step, precision, checkpoints, EMA, distributed helpers, metrics log, faults.
 
-Nothing here owns a training loop: :func:`conditional_gan_step` is one readable function, the rest are small
-tools a loop calls (see ``docs/training.md`` for a complete loop with resume and graceful exit).
+Nothing here owns a training loop: [`conditional_gan_step`][condgan.train.gan_step.conditional_gan_step] is
+one readable function, the rest are small tools a loop calls (see ``docs/training.md`` for a complete loop
+with resume and graceful exit).
 """
 
 from condgan.train.checkpoint import (
     CheckpointError,
     CheckpointInfo,
+    checkpoint_step,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    read_checkpoint_meta,
     save_checkpoint,
 )
 from condgan.train.distributed import (
@@ -62,6 +65,8 @@ __all__ = [
     "load_checkpoint",
     "latest_checkpoint",
     "list_checkpoints",
+    "read_checkpoint_meta",
+    "checkpoint_step",
     # EMA
     "make_ema",
     "update_ema",

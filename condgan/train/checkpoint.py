@@ -54,6 +54,8 @@ __all__ = [
     "load_checkpoint",
     "latest_checkpoint",
     "list_checkpoints",
+    "read_checkpoint_meta",
+    "checkpoint_step",
     "FORMAT_VERSION",
 ]
 
@@ -71,7 +73,7 @@ class CheckpointError(RuntimeError):
 
 @dataclass(frozen=True)
 class CheckpointInfo:
-    """What :func:`load_checkpoint` restored.
+    """What [`load_checkpoint`][condgan.train.checkpoint.load_checkpoint] restored.
 
     Attributes:
         step: The training step the checkpoint was written at.
@@ -323,6 +325,39 @@ def list_checkpoints(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(found, key=lambda p: _step_of(p) or 0)
 
 
+def checkpoint_step(folder: str | os.PathLike[str]) -> int:
+    """The step of a checkpoint folder, read from its name ``step-XXXXXXXX`` (nothing is opened).
+
+    Raises:
+        ValueError: the name is not ``step-`` followed by at least 8 digits.
+
+    Examples:
+        >>> checkpoint_step("runs/demo/shape/checkpoints/step-00000600")
+        600
+    """
+    step = _step_of(Path(folder))
+    if step is None:
+        raise ValueError(f"checkpoint folder: expected a name step-XXXXXXXX, got {Path(folder).name!r}")
+    return step
+
+
+def read_checkpoint_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``meta.json`` of a checkpoint folder (step, config, extra state, files), without loading a tensor.
+
+    Raises:
+        CheckpointError: ``meta.json`` is missing, unreadable, not a condgan checkpoint or from a newer
+            format (the path is named).
+
+    Examples:
+        >>> import tempfile
+        >>> from torch import nn
+        >>> folder = save_checkpoint(tempfile.mkdtemp(), step=3, modules={"net": nn.Linear(1, 1)})
+        >>> read_checkpoint_meta(folder)["step"]
+        3
+    """
+    return _read_meta(Path(folder))
+
+
 def _read_meta(folder: Path) -> dict[str, Any]:
     meta_path = folder / "meta.json"
     try:
@@ -388,7 +423,8 @@ def latest_checkpoint(directory: str | os.PathLike[str], *, verify: bool = True)
     recorded size and (with ``verify``) sha256.
 
     Args:
-        directory: The checkpoint root passed to :func:`save_checkpoint`.
+        directory: The checkpoint root passed to
+            [`save_checkpoint`][condgan.train.checkpoint.save_checkpoint].
         verify: Hash every file (safe; costs one read of the checkpoint). False checks sizes only.
 
     Returns:
@@ -432,8 +468,9 @@ def _prune(directory: Path, keep: Path, keep_last: int | None) -> None:
 
     Each doomed ``step-*`` folder is first renamed (atomically, ``os.replace``) to a hidden ``.old-*`` sibling
     and only then deleted, so a kill in the middle of a deletion leaves a hidden leftover (which
-    :func:`list_checkpoints` and :func:`latest_checkpoint` ignore and the next save removes), never a
-    half-deleted ``step-*`` folder.
+    [`list_checkpoints`][condgan.train.checkpoint.list_checkpoints] and
+    [`latest_checkpoint`][condgan.train.checkpoint.latest_checkpoint] ignore and the next save removes), never
+    a half-deleted ``step-*`` folder.
     """
     doomed: list[Path] = [
         p
@@ -484,7 +521,7 @@ def save_checkpoint(
     Args:
         directory: The checkpoint root; created if needed. Step folders are ``step-00001000`` etc.
         step: The training step (an int >= 0); writing a step that exists replaces it.
-        modules: Names mapped to modules (an EMA :class:`~torch.optim.swa_utils.AveragedModel` too).
+        modules: Names mapped to modules (an EMA `AveragedModel` too).
             Names are letters, digits, ``_`` or ``-``; ``rng``, ``meta`` and ``latest`` are reserved.
         optimizers: Names mapped to optimizers.
         scalers: Names mapped to ``torch.amp.GradScaler`` (anything with ``state_dict``/``load_state_dict``).
@@ -669,10 +706,11 @@ def load_checkpoint(
     Every file read is checked against the sha256 and size in ``meta.json``. With ``strict``, all modules and
     optimizers are compared with the checkpoint first and nothing is loaded unless everything matches; the error
     lists every missing, unexpected and mis-shaped key. With ``strict=False`` the matching keys are loaded and the
-    rest reported in the returned :class:`CheckpointInfo`.
+    rest reported in the returned [`CheckpointInfo`][condgan.train.checkpoint.CheckpointInfo].
 
     Args:
-        path: A step folder, or a checkpoint root (its :func:`latest_checkpoint` is used).
+        path: A step folder, or a checkpoint root (its
+            [`latest_checkpoint`][condgan.train.checkpoint.latest_checkpoint] is used).
         modules: Names mapped to the modules to fill (a subset of the saved ones is fine, e.g. the generator only).
         optimizers: Names mapped to optimizers to fill.
         scalers: Names mapped to GradScalers to fill.
@@ -681,7 +719,8 @@ def load_checkpoint(
         restore_rng: Restore torch (CPU, CUDA), Python ``random`` and NumPy global RNG states.
 
     Returns:
-        :class:`CheckpointInfo` with the step, config, extra state and folder.
+        [`CheckpointInfo`][condgan.train.checkpoint.CheckpointInfo] with the step, config, extra state and
+        folder.
 
     Raises:
         CheckpointError: No complete checkpoint, a corrupt or truncated file (named), or another configuration.

@@ -1,16 +1,17 @@
 """torchrun-launched DistributedDataParallel with the same command line on 1 or N processes.
 
 ``torchrun --nproc_per_node=N train.py ...`` sets ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``
-and ``MASTER_PORT``; :func:`init_distributed` reads them (gloo on CPU, NCCL on CUDA) and falls back to a
-single process when they are absent, so ``python train.py ...`` runs the very same code. Every other helper
-here is a no-op in a single process.
+and ``MASTER_PORT``; [`init_distributed`][condgan.train.distributed.init_distributed] reads them (gloo on CPU,
+NCCL on CUDA) and falls back to a single process when they are absent, so ``python train.py ...`` runs the
+very same code. Every other helper here is a no-op in a single process.
 
 Notes:
     - Each rank should see ``global_batch / world_size`` samples; losses are batch means, so DDP's gradient
       average equals the gradient of the global batch mean (exactly, up to float rounding), as long as the
       model has no batch-coupled layers. BatchNorm normalises with per-rank statistics; ``nn.SyncBatchNorm``
-      fixes that but is GPU-only (:func:`wrap_ddp` ``sync_batchnorm=True``).
-    - Seed each rank differently (:func:`seed_everything` with ``rank``) so ranks draw different noise.
+      fixes that but is GPU-only ([`wrap_ddp`][condgan.train.distributed.wrap_ddp] ``sync_batchnorm=True``).
+    - Seed each rank differently ([`seed_everything`][condgan.train.distributed.seed_everything] with
+      ``rank``) so ranks draw different noise.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def init_distributed(
         timeout_s: Collective timeout in seconds.
 
     Returns:
-        :class:`DistInfo`. With ``WORLD_SIZE`` unset or 1 no process group is created.
+        [`DistInfo`][condgan.train.distributed.DistInfo]. With ``WORLD_SIZE`` unset or 1 no process group is
+        created.
 
     Examples:
         >>> info = init_distributed()  # no torchrun variables here: a single process
@@ -197,7 +199,7 @@ def wrap_ddp(
 
     Args:
         module: The model.
-        info: From :func:`init_distributed`.
+        info: From [`init_distributed`][condgan.train.distributed.init_distributed].
         sync_batchnorm: Convert BatchNorm to ``nn.SyncBatchNorm`` (CUDA only: raises on CPU).
         find_unused_parameters: Passed to DDP (needed when some parameters get no gradient in a step).
         broadcast_buffers: Passed to DDP (rank 0's BatchNorm buffers are broadcast at every forward).

@@ -1,13 +1,14 @@
 """Exponential moving average (EMA) of a generator's weights.
 
 GAN generators are usually evaluated with an EMA of their weights, which is smoother than the last iterate.
-This is :class:`torch.optim.swa_utils.AveragedModel` with :func:`~torch.optim.swa_utils.get_ema_multi_avg_fn`
+This is `torch.optim.swa_utils.AveragedModel` with `get_ema_multi_avg_fn`
 (one fused ``lerp`` per device and dtype): parameters are averaged, buffers (BatchNorm running statistics) are
 copied from the live model at each update.
 
     W_ema <- decay * W_ema + (1 - decay) * W        (the first update copies W)
 
-The EMA is an ``nn.Module``: save and load it with :func:`condgan.train.save_checkpoint` like any module.
+The EMA is an ``nn.Module``: save and load it with
+[`condgan.train.save_checkpoint`][condgan.train.checkpoint.save_checkpoint] like any module.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def make_ema(module: nn.Module, decay: float = 0.999) -> AveragedModel:
         decay: ``W_ema <- decay * W_ema + (1 - decay) * W``; in ``[0, 1]`` (0 copies, 1 freezes).
 
     Returns:
-        An :class:`~torch.optim.swa_utils.AveragedModel`; call it like the model, update it with
-        :func:`update_ema` after each optimizer step.
+        An `AveragedModel`; call it like the model, update it with
+        [`update_ema`][condgan.train.ema.update_ema] after each optimizer step.
 
     Examples:
         >>> net = nn.Linear(2, 1, bias=False)
@@ -65,7 +66,7 @@ def update_ema(ema: AveragedModel, module: nn.Module) -> None:
     """Fold the current weights of ``module`` into ``ema`` (buffers are copied, not averaged).
 
     Args:
-        ema: Made by :func:`make_ema` from a model with the same structure.
+        ema: Made by [`make_ema`][condgan.train.ema.make_ema] from a model with the same structure.
         module: The live model (DDP / ``torch.compile`` wrappers are unwrapped).
     """
     if not isinstance(ema, AveragedModel):

@@ -2,11 +2,13 @@
 
 Two tools live here:
 
-- :class:`NonFiniteError` and :func:`check_finite` turn a NaN/Inf loss or gradient into an error that names
-  the training stage, the step and the quantity, instead of a silently diverged run. :func:`check_finite`
-  costs one device-to-host synchronisation for any number of values (they are stacked and fetched together).
-- :class:`GracefulExit` turns SIGINT/SIGTERM into a flag that the loop checks after each step, so that a
-  preempted job writes a checkpoint and exits cleanly instead of dying mid-step.
+- [`NonFiniteError`][condgan.train.faults.NonFiniteError] and
+  [`check_finite`][condgan.train.faults.check_finite] turn a NaN/Inf loss or gradient into an error that names
+  the training stage, the step and the quantity, instead of a silently diverged run.
+  [`check_finite`][condgan.train.faults.check_finite] costs one device-to-host synchronisation for any number
+  of values (they are stacked and fetched together).
+- [`GracefulExit`][condgan.train.faults.GracefulExit] turns SIGINT/SIGTERM into a flag that the loop checks
+  after each step, so that a preempted job writes a checkpoint and exits cleanly instead of dying mid-step.
 """
 
 from __future__ import annotations
@@ -100,8 +102,8 @@ def check_finite(
         values: Names mapped to scalar tensors or numbers (losses, gradient norms).
         stage: Stage name for the error message.
         step: Step number for the error message.
-        raise_error: If True, raise :class:`NonFiniteError` on the first non-finite value; otherwise return
-            its name.
+        raise_error: If True, raise [`NonFiniteError`][condgan.train.faults.NonFiniteError] on the first
+            non-finite value; otherwise return its name.
 
     Returns:
         ``(floats, bad_name)``: every value as a float and the name of the first non-finite one (or None).
@@ -171,8 +173,9 @@ def first_nonfinite_tensor(named_tensors: Iterable[tuple[str, torch.Tensor]]) ->
 class GracefulExit:
     """Context manager turning SIGINT/SIGTERM into a "stop requested" flag.
 
-    Inside the ``with`` block the first signal only sets :attr:`stop_requested`; the loop checks it after each
-    step, writes a checkpoint and leaves. A second signal of the same kind restores the previous handler and
+    Inside the ``with`` block the first signal only sets
+    [`stop_requested`][condgan.train.faults.GracefulExit.stop_requested]; the loop checks it after each step,
+    writes a checkpoint and leaves. A second signal of the same kind restores the previous handler and
     re-raises the signal, so pressing Ctrl-C twice still kills a stuck job. The previous handlers are restored
     on exit. Signal handlers can only be installed from the main thread; elsewhere a ``RuntimeError`` is
     raised.
@@ -207,7 +210,8 @@ class GracefulExit:
 
     @property
     def stop_requested(self) -> bool:
-        """True once a caught signal arrived (or :meth:`request_stop` was called)."""
+        """True once a caught signal arrived (or
+        [`request_stop`][condgan.train.faults.GracefulExit.request_stop] was called)."""
         return self._stop.is_set()
 
     @property

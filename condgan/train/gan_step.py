@@ -123,16 +123,19 @@ def conditional_gan_step(
     D step: with ``single_d_call`` the real, mismatched and ``fake.detach()`` inputs are concatenated along
     the batch for ONE D call (faster; BatchNorm then sees the three parts together, and DDP sees one forward
     per backward) and the logits are split back; otherwise D is called once per part. The loss is
-    :func:`~condgan.losses.matching_aware_d_loss` with ``d_weights = (w_real, w_mismatch, w_fake)``; without
-    ``mismatched`` it is ``w_real * real_term + w_fake * fake_term``.
+    [`matching_aware_d_loss`][condgan.losses.matching_aware.matching_aware_d_loss] with
+    ``d_weights = (w_real, w_mismatch, w_fake)``; without ``mismatched`` it is
+    ``w_real * real_term + w_fake * fake_term``.
 
-    G step: D is frozen (:func:`set_requires_grad`) and called afresh on the non-detached fake;
+    G step: D is frozen ([`set_requires_grad`][condgan.train.gan_step.set_requires_grad]) and called afresh on
+    the non-detached fake;
     ``L_G = g_loss(D(fake, *fake_conditions)) + reconstruction_weight * reconstruction(fake)``.
 
-    Both steps go through :meth:`Precision.backward_step`: autocast, fp16 scaling, and (``check_finite``) one
-    sync per step that fetches the losses and the gradient norm and checks them before ``optimizer.step()``
-    (terms first, then the total, then the gradient norm, so the first name reported is the most specific).
-    Under DDP the D call of the G step runs in ``no_sync`` (D gets no gradient there).
+    Both steps go through [`Precision.backward_step`][condgan.train.precision.Precision.backward_step]:
+    autocast, fp16 scaling, and (``check_finite``) one sync per step that fetches the losses and the gradient
+    norm and checks them before ``optimizer.step()`` (terms first, then the total, then the gradient norm, so
+    the first name reported is the most specific). Under DDP the D call of the G step runs in ``no_sync`` (D
+    gets no gradient there).
 
     Args:
         generator: ``G``; its output is a tensor ``(B, ...)``.
@@ -149,9 +152,10 @@ def conditional_gan_step(
         loss: Adversarial loss kind: ``"bce"``, ``"hinge"`` or ``"lsgan"``.
         d_weights: ``(w_real, w_mismatch, w_fake)``.
         single_d_call: One concatenated D call (True) or one call per part.
-        precision: From :func:`~condgan.train.make_precision`.
+        precision: From [`make_precision`][condgan.train.precision.make_precision].
         check_finite: Check losses and gradient norms for NaN/Inf before each optimizer step.
-        on_nonfinite: ``"raise"`` (:class:`~condgan.train.NonFiniteError`) or ``"skip"`` the optimizer step.
+        on_nonfinite: ``"raise"`` ([`NonFiniteError`][condgan.train.faults.NonFiniteError]) or ``"skip"`` the
+            optimizer step.
         stage: Name for error messages (e.g. ``"shape"``).
         step: Step number for error messages.
 

@@ -2,9 +2,9 @@
 
 Each record is one line of JSON holding at least ``"step"``; it is flushed and fsynced as soon as it is
 written, so a crash loses at most the record being written (a torn last line, dropped on the next open). After
-a resume from the checkpoint of step ``s``, :meth:`MetricsLog.resume` drops every record with ``step > s``
-(written after that checkpoint, and about to be recomputed), atomically, so the log continues exactly where
-the model does.
+a resume from the checkpoint of step ``s``, [`MetricsLog.resume`][condgan.train.metrics_log.MetricsLog.resume]
+drops every record with ``step > s`` (written after that checkpoint, and about to be recomputed), atomically,
+so the log continues exactly where the model does.
 
 Only one process should write a given log (in DDP: the main rank).
 """
@@ -118,8 +118,9 @@ class MetricsLog:
     """Append-only JSONL metrics log, one fsynced line per record.
 
     Steps must not go backwards: logging a step smaller than the last one raises ``ValueError`` (after a
-    resume, open the log with :meth:`resume` instead). NaN and infinities are written as JSON's
-    ``NaN``/``Infinity`` extensions, which Python's ``json`` and pandas read back.
+    resume, open the log with [`resume`][condgan.train.metrics_log.MetricsLog.resume] instead). NaN and
+    infinities are written as JSON's ``NaN``/``Infinity`` extensions, which Python's ``json`` and pandas read
+    back.
 
     Args:
         path: The ``.jsonl`` file; created with its parent folders if absent, appended to otherwise.
@@ -168,7 +169,8 @@ class MetricsLog:
             fsync: As for the constructor.
 
         Returns:
-            An open :class:`MetricsLog` whose :attr:`last_step` is at most ``step``.
+            An open [`MetricsLog`][condgan.train.metrics_log.MetricsLog] whose
+            [`last_step`][condgan.train.metrics_log.MetricsLog.last_step] is at most ``step``.
         """
         _check_step("step", step)
         path = Path(path)

@@ -1,12 +1,16 @@
 """Numeric precision, the optimizer step and the device-speed knobs of a training step.
 
-- :func:`make_precision` returns a :class:`Precision`: an autocast context (bf16 on CPU or CUDA, fp16 on
-  CUDA only, with a ``torch.amp.GradScaler``) and :meth:`Precision.backward_step`, which does zero-grad,
-  (scaled) backward, the non-finite checks and the optimizer step, fetching the losses and the gradient norm
-  with one sync.
-- :func:`make_adam`: Adam with the GAN defaults (lr 2e-4, betas (0.5, 0.999)); fused on CUDA, foreach on CPU
-  by default, ``fused=True`` for the fused kernel on the CPU too (about 4x faster than foreach there).
-- :func:`to_channels_last`: NHWC memory format, the biggest measured win for convolutions under bf16 on GPUs.
+- [`make_precision`][condgan.train.precision.make_precision] returns a
+  [`Precision`][condgan.train.precision.Precision]: an autocast context (bf16 on CPU or CUDA, fp16 on CUDA
+  only, with a ``torch.amp.GradScaler``) and
+  [`Precision.backward_step`][condgan.train.precision.Precision.backward_step], which does zero-grad, (scaled)
+  backward, the non-finite checks and the optimizer step, fetching the losses and the gradient norm with one
+  sync.
+- [`make_adam`][condgan.train.precision.make_adam]: Adam with the GAN defaults (lr 2e-4, betas (0.5, 0.999));
+  fused on CUDA, foreach on CPU by default, ``fused=True`` for the fused kernel on the CPU too (about 4x
+  faster than foreach there).
+- [`to_channels_last`][condgan.train.precision.to_channels_last]: NHWC memory format, the biggest measured win
+  for convolutions under bf16 on GPUs.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ _DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class StepReport(NamedTuple):
-    """Outcome of :meth:`Precision.backward_step`.
+    """Outcome of [`Precision.backward_step`][condgan.train.precision.Precision.backward_step].
 
     Attributes:
         stepped: Whether the optimizer stepped (False when a non-finite value made it skip).
@@ -54,9 +58,10 @@ def _check_on_nonfinite(on_nonfinite: object) -> str:
 class Precision:
     """How a step computes: ``mode`` in ``("fp32", "bf16", "fp16")`` on ``device``.
 
-    Build it with :func:`make_precision`. Parameters and optimizer states stay float32 in every mode; autocast
-    runs matmuls and convolutions in the low-precision dtype. ``fp16`` uses a ``GradScaler`` whose overflow
-    skips are normal (it lowers the scale and skips the step; :meth:`backward_step` reports them as skipped).
+    Build it with [`make_precision`][condgan.train.precision.make_precision]. Parameters and optimizer states
+    stay float32 in every mode; autocast runs matmuls and convolutions in the low-precision dtype. ``fp16``
+    uses a ``GradScaler`` whose overflow skips are normal (it lowers the scale and skips the step;
+    [`backward_step`][condgan.train.precision.Precision.backward_step] reports them as skipped).
 
     Attributes:
         device: The device the step runs on.
@@ -104,11 +109,11 @@ class Precision:
 
         With ``check_finite`` the watched ``losses`` and the gradients' total 2-norm
         ``sqrt(sum_p ||grad_p||^2)`` are fetched with ONE device sync before ``optimizer.step()``. A NaN/Inf
-        raises :class:`~condgan.train.faults.NonFiniteError` naming ``stage``, ``step`` and the quantity, or
-        with ``on_nonfinite="skip"`` the step is skipped: ``optimizer.step()`` is not called, so its state
-        (moments, step counts) is untouched, and the gradients are cleared. In fp16 an infinite gradient norm
-        with finite losses is a GradScaler overflow: the scaler skips the step and lowers its scale, never an
-        error.
+        raises [`NonFiniteError`][condgan.train.faults.NonFiniteError] naming ``stage``, ``step`` and the
+        quantity, or with ``on_nonfinite="skip"`` the step is skipped: ``optimizer.step()`` is not called, so
+        its state (moments, step counts) is untouched, and the gradients are cleared. In fp16 an infinite
+        gradient norm with finite losses is a GradScaler overflow: the scaler skips the step and lowers its
+        scale, never an error.
 
         Args:
             loss: The scalar to minimise.
@@ -123,7 +128,7 @@ class Precision:
             grad_norm_name: Key of the gradient norm in the returned values and error messages.
 
         Returns:
-            :class:`StepReport` ``(stepped, values, reason)``.
+            [`StepReport`][condgan.train.precision.StepReport] ``(stepped, values, reason)``.
 
         Examples:
             >>> net = nn.Linear(3, 1)
@@ -195,7 +200,7 @@ class Precision:
 
 
 def make_precision(device: str | torch.device, mode: str = "fp32") -> Precision:
-    """Build a :class:`Precision` for ``device`` and ``mode``.
+    """Build a [`Precision`][condgan.train.precision.Precision] for ``device`` and ``mode``.
 
     Args:
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or a ``torch.device``.
@@ -203,7 +208,7 @@ def make_precision(device: str | torch.device, mode: str = "fp32") -> Precision:
             float16 with a GradScaler; CUDA only).
 
     Returns:
-        The frozen :class:`Precision`.
+        The frozen [`Precision`][condgan.train.precision.Precision].
 
     Raises:
         ValueError: Unknown mode, or a mode the device cannot run (fp16 on the CPU).
