@@ -85,7 +85,8 @@ def attribute_accuracy(
 class AttributeAccuracy:
     """Streaming top-1 accuracy per attribute over many batches (``update`` / ``compute`` / ``reset``).
 
-    Counts are exact integers, so the result equals :func:`attribute_accuracy` on the concatenated batches.
+    Counts are exact integers, so the result equals
+    [`attribute_accuracy`][condgan.metrics.attributes.attribute_accuracy] on the concatenated batches.
 
     Args:
         names: if given, the attributes to track: ``update`` then requires exactly these keys in its
@@ -117,7 +118,8 @@ class AttributeAccuracy:
     def update(
         self, logits_or_predictions: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor]
     ) -> None:
-        """Add one batch; arguments as in :func:`attribute_accuracy`."""
+        """Add one batch; arguments as in
+        [`attribute_accuracy`][condgan.metrics.attributes.attribute_accuracy]."""
         if self.names is not None:
             got = sorted(_as_mapping("logits_or_predictions", logits_or_predictions))
             if got != sorted(self.names):

@@ -1,8 +1,9 @@
 """Sample diversity: how different are the samples a conditional generator draws for one condition?
 
 A conditional GAN that ignores its noise (mode collapse) draws the same picture for every ``z``. Given ``Z``
-samples per condition, :func:`pairwise_diversity` reports their mean pairwise distance, with either the mean
-absolute difference or one minus SSIM (``kornia.metrics.ssim``) as the distance.
+samples per condition, [`pairwise_diversity`][condgan.metrics.diversity.pairwise_diversity] reports their mean
+pairwise distance, with either the mean absolute difference or one minus SSIM (``kornia.metrics.ssim``) as the
+distance.
 """
 
 from __future__ import annotations

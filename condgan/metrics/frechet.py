@@ -2,8 +2,9 @@
 
 Read the names carefully: these are **Frechet distances on the features you give**, e.g. the pooled features
 of FashionGAN's attribute detector. They are *not* FID unless the features are the 2048-d pool features of the
-TF-ported Inception-v3 that FID is defined with; only :func:`inception_frechet` computes those, and only when
-that network's weights are already on disk (condgan never downloads anything).
+TF-ported Inception-v3 that FID is defined with; only
+[`inception_frechet`][condgan.metrics.frechet.inception_frechet] computes those, and only when that network's
+weights are already on disk (condgan never downloads anything).
 
 ``FD = ||mu_r - mu_f||^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))`` (means ``mu``, covariances ``S``);
 ``KID = MMD^2_unbiased`` with the polynomial kernel ``k(x, y) = (x.y / D + 1)^3``, averaged over random
@@ -42,7 +43,8 @@ __all__ = [
 INCEPTION_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 #: Where that file is published; fetch it yourself, once, outside condgan.
 INCEPTION_WEIGHTS_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
-#: Environment variable consulted by :func:`inception_frechet` when ``weights_path`` is not given.
+#: Environment variable consulted by [`inception_frechet`][condgan.metrics.frechet.inception_frechet] when
+#: ``weights_path`` is not given.
 INCEPTION_WEIGHTS_ENV = "CONDGAN_INCEPTION_WEIGHTS"
 
 _DEFAULT_KID_SUBSET = 1000
@@ -284,8 +286,8 @@ def frechet_metrics(
     """Frechet distance and KID on the features of ``feature_extractor`` (e.g. an attribute detector).
 
     This is "Frechet distance on the detector's features", **not FID**: FID fixes the extractor to the
-    TF-ported Inception-v3 (:func:`inception_frechet`). Values depend on the extractor and on the sample
-    sizes.
+    TF-ported Inception-v3 ([`inception_frechet`][condgan.metrics.frechet.inception_frechet]). Values depend
+    on the extractor and on the sample sizes.
 
     Args:
         real_images: ``(N, ...)`` batch of real images in whatever form the extractor takes (the library's
@@ -294,9 +296,9 @@ def frechet_metrics(
         feature_extractor: ``nn.Module`` mapping a batch to ``(n, D)`` features; run in eval mode, no
             gradients, ``batch_size`` images at a time, on the device the images are on.
         batch_size: images per extractor call.
-        kid_subset_size: as in :func:`frechet_and_kid`.
-        kid_subsets: as in :func:`frechet_and_kid`.
-        seed: as in :func:`frechet_and_kid`.
+        kid_subset_size: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
+        kid_subsets: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
+        seed: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
 
     Returns:
         ``{"frechet", "kid_mean", "kid_std", "num_real", "num_fake"}``.
@@ -362,7 +364,7 @@ def inception_frechet(
 
     Uses torchmetrics' ``NoTrainInceptionV3`` (the torch-fidelity port of the TF Inception, inputs resized to
     299 px) built from a **local** weights file, never a download. Needs the ``torch-fidelity`` package and
-    the file :data:`INCEPTION_WEIGHTS_FILE` (from :data:`INCEPTION_WEIGHTS_URL`), passed as ``weights_path``
+    the file `INCEPTION_WEIGHTS_FILE` (from `INCEPTION_WEIGHTS_URL`), passed as ``weights_path``
     or through the ``CONDGAN_INCEPTION_WEIGHTS`` environment variable. Slow on a CPU (an Inception pass per
     image at 299 px).
 
@@ -371,9 +373,9 @@ def inception_frechet(
         fake_images: ``(M, 3, H, W)`` images, same convention.
         weights_path: path of the Inception weights file; ``None`` reads ``$CONDGAN_INCEPTION_WEIGHTS``.
         batch_size: images per Inception call.
-        kid_subset_size: as in :func:`frechet_and_kid`.
-        kid_subsets: as in :func:`frechet_and_kid`.
-        seed: as in :func:`frechet_and_kid`.
+        kid_subset_size: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
+        kid_subsets: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
+        seed: as in [`frechet_and_kid`][condgan.metrics.frechet.frechet_and_kid].
 
     Returns:
         ``{"frechet", "kid_mean", "kid_std", "num_real", "num_fake"}`` where ``frechet`` is the FID.

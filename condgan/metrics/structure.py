@@ -2,8 +2,10 @@
 
 FashionGAN (ICCV 2017, section 3.1) conditions the shape generator on the spatial constraint
 ``down_m(S0)``: the label map merged to ``[hair, face, rest, background]`` and downsampled to ``m x m`` soft
-masks. The metrics here compare two label maps through that constraint (:func:`constraint_agreement`), through
-a chosen region such as hair + face (:func:`region_agreement`), or class by class (:func:`per_class_iou`).
+masks. The metrics here compare two label maps through that constraint
+([`constraint_agreement`][condgan.metrics.structure.constraint_agreement]), through a chosen region such as
+hair + face ([`region_agreement`][condgan.metrics.structure.region_agreement]), or class by class
+([`per_class_iou`][condgan.metrics.structure.per_class_iou]).
 
 All functions take ``(B, H, W)`` integer label maps with the official FashionGAN ids (0 background, 1 hair,
 2 face, 3 upper clothes, 4 lower clothes, 5 legs, 6 arms) unless a different ``table`` / ``num_classes`` is
@@ -61,9 +63,10 @@ def constraint_agreement(
     """Agreement of two label maps' spatial constraints (the paper's ``down_m(S)``), 1 = identical.
 
     Both maps are merged through ``table`` (FashionGAN: 7 labels -> ``[hair, face, rest, background]``) and
-    area-downsampled to ``size x size`` cells (:func:`condgan.layers.spatial_constraint`, ``mode="area"``) of
-    class fractions ``p_c`` (pred) and ``q_c`` (target). Per cell the agreement is one minus the
-    total-variation distance of the two fraction vectors, averaged over the cells:
+    area-downsampled to ``size x size`` cells
+    ([`condgan.layers.spatial_constraint`][condgan.layers.spatial_constraint.spatial_constraint],
+    ``mode="area"``) of class fractions ``p_c`` (pred) and ``q_c`` (target). Per cell the agreement is one
+    minus the total-variation distance of the two fraction vectors, averaged over the cells:
 
     ``agreement = mean_cells (1 - 0.5 * sum_k |p_ck - q_ck|)``, in ``[0, 1]``; 1 iff the soft constraints are
     equal, 0 iff no cell shares any class.
