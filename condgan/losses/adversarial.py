@@ -36,7 +36,7 @@ ADVERSARIAL_KINDS = ("bce", "hinge", "lsgan")
 
 
 def check_kind(kind: object) -> str:
-    """Check ``kind`` is one of :data:`ADVERSARIAL_KINDS`."""
+    """Check ``kind`` is one of `ADVERSARIAL_KINDS`."""
     if kind not in ADVERSARIAL_KINDS:
         raise ValueError(f"kind: expected one of {list(ADVERSARIAL_KINDS)}, got {kind!r}")
     return kind
@@ -143,7 +143,7 @@ def g_loss(fake_logits: torch.Tensor, *, kind: str = "bce") -> torch.Tensor:
 
 
 class DiscriminatorLoss(nn.Module):
-    """Module form of :func:`d_loss`.
+    """Module form of [`d_loss`][condgan.losses.adversarial.d_loss].
 
     Examples:
         >>> DiscriminatorLoss(kind="hinge")(torch.tensor([1.0]), torch.tensor([-1.0]))
@@ -162,7 +162,7 @@ class DiscriminatorLoss(nn.Module):
 
 
 class GeneratorLoss(nn.Module):
-    """Module form of :func:`g_loss`.
+    """Module form of [`g_loss`][condgan.losses.adversarial.g_loss].
 
     Examples:
         >>> GeneratorLoss(kind="lsgan")(torch.tensor([1.0, 1.0]))

@@ -29,7 +29,8 @@ __all__ = ["MatchingAwareLoss", "matching_aware_d_loss", "MatchingAwareDLoss", "
 
 
 class MatchingAwareLoss(NamedTuple):
-    """The weighted total and the three unweighted terms of :func:`matching_aware_d_loss`."""
+    """The weighted total and the three unweighted terms of
+    [`matching_aware_d_loss`][condgan.losses.matching_aware.matching_aware_d_loss]."""
 
     total: torch.Tensor
     real: torch.Tensor
@@ -62,7 +63,8 @@ def matching_aware_d_loss(
         real_logits: ``(B, ...)`` logits of real triples.
         mismatched_logits: ``(B', ...)`` logits of mismatched triples (same per-sample shape).
         fake_logits: ``(B'', ...)`` logits of generated triples (same per-sample shape).
-        kind: ``"bce"``, ``"hinge"`` or ``"lsgan"`` (see :mod:`condgan.losses.adversarial`).
+        kind: ``"bce"``, ``"hinge"`` or ``"lsgan"`` (see
+            [`condgan.losses.adversarial`][condgan.losses.adversarial]).
         weights: ``(w_real, w_mismatched, w_fake)``; the official training effectively uses ``(1, 1, 1)``.
 
     Returns:
@@ -93,7 +95,7 @@ def matching_aware_d_loss(
 
 
 class MatchingAwareDLoss(nn.Module):
-    """Module form of :func:`matching_aware_d_loss`.
+    """Module form of [`matching_aware_d_loss`][condgan.losses.matching_aware.matching_aware_d_loss].
 
     Examples:
         >>> loss = MatchingAwareDLoss(kind="hinge", weights=(1.0, 0.1, 0.9))

@@ -95,7 +95,8 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class SegmentationCrossEntropy(nn.Module):
-    """Module form of :func:`segmentation_cross_entropy`.
+    """Module form of
+    [`segmentation_cross_entropy`][condgan.losses.reconstruction.segmentation_cross_entropy].
 
     Examples:
         >>> SegmentationCrossEntropy()(torch.zeros(1, 2, 1, 1), torch.ones(1, 1, 1, dtype=torch.long))
@@ -114,7 +115,7 @@ class SegmentationCrossEntropy(nn.Module):
 
 
 class L1Reconstruction(nn.Module):
-    """Module form of :func:`l1_reconstruction`.
+    """Module form of [`l1_reconstruction`][condgan.losses.reconstruction.l1_reconstruction].
 
     Examples:
         >>> L1Reconstruction()(torch.ones(2, 3), torch.zeros(2, 3))

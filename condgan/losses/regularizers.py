@@ -18,9 +18,9 @@ def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor | Sequence[t
     The gradient of ``real_logits.sum()`` is taken with ``create_graph=True`` so that the penalty can be
     back-propagated into the discriminator. With several inputs (e.g. the image and its condition) the squared
     norms are summed; with patch logits ``(B, 1, h, w)`` the gradient is that of each sample's summed logits.
-    Multiply by ``gamma / 2`` for the usual weighting (:class:`R1Penalty` does). Samples must not interact
-    inside D (BatchNorm in training mode makes them interact; use the penalty with eval-mode BN, another norm
-    or none).
+    Multiply by ``gamma / 2`` for the usual weighting ([`R1Penalty`][condgan.losses.regularizers.R1Penalty]
+    does). Samples must not interact inside D (BatchNorm in training mode makes them interact; use the penalty
+    with eval-mode BN, another norm or none).
 
     Args:
         real_logits: ``(B,)`` or ``(B, ...)`` logits computed from ``real_inputs``.

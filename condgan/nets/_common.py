@@ -57,7 +57,7 @@ def check_vector_input(
 
     Accepts ``(B, dim)`` and, for the official ``nz x 1 x 1`` layout, ``(B, dim, 1, 1)``; returns
     ``(B, dim)``. With ``like`` (a weight or the network), the dtype must match it outside autocast
-    (:func:`condgan._checks.check_dtype_like`).
+    (`condgan._checks.check_dtype_like`).
     """
     if dim == 0:
         if value is not None:
@@ -87,7 +87,7 @@ def check_map_input(
     """Check a spatial input ``(B, channels, size, size)``; ``channels == 0`` requires ``None``.
 
     With ``like`` (a weight or the network), the dtype must match it outside autocast
-    (:func:`condgan._checks.check_dtype_like`).
+    (`condgan._checks.check_dtype_like`).
     """
     if channels == 0:
         if value is not None:

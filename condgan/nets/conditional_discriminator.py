@@ -68,7 +68,7 @@ class ConditionalDiscriminator(nn.Module):
         code_reduced_dim: output of the code reduction ``Linear -> BN -> LReLU`` (``None``: the raw code).
         head: ``"concat"`` (tile the code at 4x4, official) or ``"projection"``.
         head_channels: channels of the 1x1 conv of the ``"concat"`` head.
-        norm: see :func:`condgan.layers.blocks.get_norm_layer`.
+        norm: see [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer].
         bias: conv biases (``None``: only where no norm follows; official: ``False``).
         spectral_norm: spectral normalisation on every conv and linear layer of the trunk and head.
 
@@ -227,7 +227,8 @@ class ConditionalDiscriminator(nn.Module):
             )
 
     def features(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        """The trunk: ``(B, C, 4, 4)`` features before the code enters (inputs checked by :meth:`forward`)."""
+        """The trunk: ``(B, C, 4, 4)`` features before the code enters (inputs checked by
+        [`forward`][condgan.nets.conditional_discriminator.ConditionalDiscriminator.forward])."""
         if self.input_softmax:
             x = torch.softmax(x, dim=1)
         for block, res in zip(self.blocks, self.resolutions, strict=True):

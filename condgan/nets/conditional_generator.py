@@ -84,7 +84,8 @@ class ConditionalGenerator(nn.Module):
         fuse_at: resolution at which the encoded condition is concatenated.
         mid_at: resolution of the 3x3 mid blocks (after the fusion when equal to ``fuse_at``).
         mid_channels: output channels of the mid blocks (empty: none).
-        norm: normalisation of every block but the last (see :func:`condgan.layers.blocks.get_norm_layer`).
+        norm: normalisation of every block but the last (see
+            [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer]).
         bias: conv and linear biases (``None``: only where no norm follows; the official ``sr1``/``ih1`` use
             ``False`` everywhere).
         spectral_norm: spectral normalisation on every conv.

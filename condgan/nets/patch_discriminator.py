@@ -51,9 +51,9 @@ class PatchDiscriminator(nn.Module):
         code_dim: size of the code (0: none).
         code_reduced_dim: output of the ``Linear -> BN -> LReLU`` code reduction (``None``: the raw code).
         head: ``"concat"`` or ``"projection"`` (per-patch projection, see
-            :class:`condgan.nets.projection.ProjectionHead`).
+            [`condgan.nets.projection.ProjectionHead`][condgan.nets.projection.ProjectionHead]).
         head_channels: channels of the stride-1 conv before the output.
-        norm: see :func:`condgan.layers.blocks.get_norm_layer`.
+        norm: see [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer].
         bias: conv biases (``None``: only where no norm follows; official ``ih1_skip``: ``True``).
         spectral_norm: spectral normalisation on every conv and linear layer.
 

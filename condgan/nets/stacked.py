@@ -2,8 +2,9 @@
 
 FashionGAN (paper §3) generates a segmentation first (stage 1, ``G_shape``), encodes it, and renders the image
 from it (stage 2, ``G_image``). The official code trains the two stages independently on ground-truth
-segmentations and chains them only at test time (reference doc §3.2); :class:`StackedPipeline` supports both
-uses: each stage stays a plain submodule that can be trained alone, and ``forward`` chains them.
+segmentations and chains them only at test time (reference doc §3.2);
+[`StackedPipeline`][condgan.nets.stacked.StackedPipeline] supports both uses: each stage stays a plain
+submodule that can be trained alone, and ``forward`` chains them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["StackedPipeline", "StackedOutput"]
 
 
 class StackedOutput(NamedTuple):
-    """What :meth:`StackedPipeline.forward` returns."""
+    """What [`StackedPipeline.forward`][condgan.nets.stacked.StackedPipeline.forward] returns."""
 
     segmentation: torch.Tensor
     """Stage-1 output, e.g. ``(B, K, H, W)`` segmentation logits."""

@@ -2,7 +2,8 @@
 
 A ``.pth`` file is a pickle, and unpickling can call any Python function the file names (``os.system`` ...).
 Released weights such as FashionGAN's ``rnn_latest.pth`` (PyTorch 0.x, the pre-zip "legacy" format, pickle
-protocol magic 1001) are untrusted input. :func:`load_legacy_state_dict` reads both the legacy and the zip
+protocol magic 1001) are untrusted input.
+[`load_legacy_state_dict`][condgan.text.legacy.load_legacy_state_dict] reads both the legacy and the zip
 format with ``torch.load(..., weights_only=True)``, whose restricted unpickler accepts only tensors, storages
 and plain containers and refuses every other global *before* calling it. No custom unpickler is needed:
 torch's weights-only loader handles the legacy format too. ``.safetensors`` files are read with safetensors.

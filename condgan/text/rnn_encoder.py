@@ -11,7 +11,7 @@ One-hot input, done cheaply: for a one-hot word ``x_t = e_w`` the first layer's 
 ``W_ih^T`` -- mathematically identical to multiplying by the explicit ``(B, L, V)`` one-hot tensor, without
 building it. The recurrence itself still runs in ``torch.nn.RNN``'s kernels: the looked-up vectors are fed to
 an RNN of the same weights whose first input matrix is the identity (exact in floating point, since every
-product is ``1 * a`` or ``0 * a``), through :func:`torch.func.functional_call`.
+product is ``1 * a`` or ``0 * a``), through `torch.func.functional_call`.
 """
 
 from __future__ import annotations
@@ -209,12 +209,14 @@ class RNNTextEncoder(nn.Module):
     ``h_t^(1) = tanh(W_ih^(1) onehot(w_t) + b^(1) + W_hh^(1) h_{t-1}^(1))``, upper layers take ``h_t^(l-1)``;
     ``code = h_T^(num_layers)`` at each sentence's true length ``T``; ``logits_k = W_k code + b_k``.
     (Paper Sec. 3.1; official ``language/train_te.py``.) The one-hot input is an embedding lookup of
-    ``W_ih^T`` (see :func:`one_hot_rnn`), identical to the explicit one-hot product.
+    ``W_ih^T`` (see [`one_hot_rnn`][condgan.text.rnn_encoder.one_hot_rnn]), identical to the explicit one-hot
+    product.
 
     Parameter names: ``rnn.weight_ih_l0`` ... ``rnn.bias_hh_l{n-1}`` are the official names; head ``h`` is
     ``heads.<h>.weight``/``.bias``, stored officially as ``net_<OFFICIAL_HEAD_NAMES[h]>.*``
-    (``category`` <-> ``net_cate_new``); :func:`from_official_state_dict` and :func:`to_official_state_dict`
-    convert.
+    (``category`` <-> ``net_cate_new``);
+    [`from_official_state_dict`][condgan.text.rnn_encoder.from_official_state_dict] and
+    [`to_official_state_dict`][condgan.text.rnn_encoder.to_official_state_dict] convert.
 
     Args:
         vocab_size: number of words ``V`` (ids ``1..V``; 0 is padding). Official: 539.
@@ -303,7 +305,8 @@ def _check_head_names(head_names: object) -> Mapping[str, str]:
 def from_official_state_dict(
     state_dict: Mapping[str, torch.Tensor], *, head_names: Mapping[str, str] = OFFICIAL_HEAD_NAMES
 ) -> dict[str, torch.Tensor]:
-    """Rename an official ``rnn_latest.pth`` state dict to :class:`RNNTextEncoder`'s names.
+    """Rename an official ``rnn_latest.pth`` state dict to
+    [`RNNTextEncoder`][condgan.text.rnn_encoder.RNNTextEncoder]'s names.
 
     ``rnn.*`` keys are kept; ``net_<official>.*`` becomes ``heads.<ours>.*`` using ``head_names`` (ours ->
     official, e.g. ``category -> cate_new``). Other keys pass through unchanged, so that ``load_state_dict``
@@ -324,7 +327,8 @@ def from_official_state_dict(
 def to_official_state_dict(
     state_dict: Mapping[str, torch.Tensor], *, head_names: Mapping[str, str] = OFFICIAL_HEAD_NAMES
 ) -> dict[str, torch.Tensor]:
-    """Inverse of :func:`from_official_state_dict`: ``heads.<ours>.*`` -> ``net_<official>.*``.
+    """Inverse of [`from_official_state_dict`][condgan.text.rnn_encoder.from_official_state_dict]:
+    ``heads.<ours>.*`` -> ``net_<official>.*``.
 
     Examples:
         >>> official = to_official_state_dict(RNNTextEncoder(vocab_size=5, hidden_size=3).state_dict())

@@ -39,8 +39,9 @@ class Vocabulary:
 
     Args:
         words: the words in id order, without duplicates.
-        unknown: what ``encode`` does with an unknown word: ``"error"`` raises :class:`UnknownWordError`
-            naming the words, ``"skip"`` drops them.
+        unknown: what ``encode`` does with an unknown word: ``"error"`` raises
+            [`UnknownWordError`][condgan.text.vocabulary.UnknownWordError] naming the words, ``"skip"`` drops
+            them.
 
     Examples:
         >>> vocab = Vocabulary(["the", "lady", "wore", "a", "red", "dress"])
