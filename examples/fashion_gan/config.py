@@ -123,7 +123,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Rebuild from :meth:`to_dict`; unknown keys are an error that names them."""
+        """Rebuild from `to_dict`; unknown keys are an error that names them."""
         if not isinstance(data, dict):
             raise TypeError(f"config: expected a dict, got {type(data).__name__}")
         kwargs: dict[str, Any] = {}
@@ -330,7 +330,7 @@ PRESETS = {"faithful": _faithful, "demo": _demo}
 
 
 def preset(name: str) -> RunConfig:
-    """A fresh :class:`RunConfig` of the named preset (``faithful`` or ``demo``)."""
+    """A fresh [`RunConfig`][fashion_gan.config.RunConfig] of the named preset (``faithful`` or ``demo``)."""
     if name not in PRESETS:
         raise ValueError(f"preset: expected one of {sorted(PRESETS)}, got {name!r}")
     return PRESETS[name]()

@@ -48,7 +48,7 @@ ADVERSARIAL_SERIES: tuple[tuple[str, str, float], ...] = (
 #: Right-axis series: the reconstruction loss of the generator.
 RECONSTRUCTION_SERIES: tuple[str, str] = ("g_rec", "G reconstruction")
 
-#: Size of one panel in inches (width, height); with :data:`DPI`, 500 x 320 pixels.
+#: Size of one panel in inches (width, height); with `DPI`, 500 x 320 pixels.
 PANEL_SIZE: tuple[float, float] = (5.0, 3.2)
 #: Panels per row of the figure.
 PANEL_COLUMNS = 2
@@ -72,7 +72,7 @@ def read_loss_curves(run_dir: str | Path) -> Curves:
 
     Returns:
         ``{model folder: {metrics key: (steps, values)}}``, models in the stage registry's order; only the
-        keys of :data:`ADVERSARIAL_SERIES` and :data:`RECONSTRUCTION_SERIES` that a model logged, and only
+        keys of `ADVERSARIAL_SERIES` and `RECONSTRUCTION_SERIES` that a model logged, and only
         finite values (a step whose loss was NaN, e.g. a skipped fp16 step, is left out of that series).
 
     Raises:
@@ -141,8 +141,8 @@ def draw_loss_curves(
 ):
     """A matplotlib Figure with one panel per model of ``curves``.
 
-    Panels fill rows of :data:`PANEL_COLUMNS`; the figure is ``PANEL_SIZE`` per panel, so its pixel size at
-    :data:`DPI` follows from the number of models. The panel titles are the models' evaluation titles.
+    Panels fill rows of `PANEL_COLUMNS`; the figure is ``PANEL_SIZE`` per panel, so its pixel size at
+    `DPI` follows from the number of models. The panel titles are the models' evaluation titles.
 
     Args:
         curves: ``{model folder: {metrics key: (steps, values)}}``, as
@@ -213,8 +213,8 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None, *, smooth: floa
         smooth: exponential smoothing weight in ``[0, 1)`` (0: the raw values).
 
     Returns:
-        The PNG's path: :data:`PANEL_COLUMNS` panels per row, one per model with records, each
-        ``PANEL_SIZE`` inches at :data:`DPI`.
+        The PNG's path: `PANEL_COLUMNS` panels per row, one per model with records, each
+        ``PANEL_SIZE`` inches at `DPI`.
 
     Raises:
         FileNotFoundError: no model of the run has logged a record (see

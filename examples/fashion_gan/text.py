@@ -1,13 +1,17 @@
 """FashionGAN's text pieces: the official vocabulary, the official text encoder, training one, and a report.
 
-* :func:`official_vocabulary` -- the 539 official words in id order (1 the, 2 lady, 3 was, ...).
-* :func:`load_official_text_encoder` -- the released ``language/rnn_latest.pth`` (a legacy PyTorch 0.x pickle,
-  read without executing code) as a :class:`condgan.text.RNNTextEncoder`.
-* :func:`train_text_encoder` -- train the same encoder here (sum of four cross-entropies, as the official
-  ``language/train_te.py``; Adam on mini-batches of de-duplicated sentences instead of its SGD with batch 1).
-* :func:`attribute_accuracy` -- how often an encoder's heads recover a sentence's category, colour, gender
-  and sleeve.
-* :func:`text_report` -- both encoders side by side on the official test split; also a command line::
+* [`official_vocabulary`][fashion_gan.text.official_vocabulary] -- the 539 official words in id order (1 the,
+  2 lady, 3 was, ...).
+* [`load_official_text_encoder`][fashion_gan.text.load_official_text_encoder] -- the released
+  ``language/rnn_latest.pth`` (a legacy PyTorch 0.x pickle, read without executing code) as a
+  [`condgan.text.RNNTextEncoder`][condgan.text.rnn_encoder.RNNTextEncoder].
+* [`train_text_encoder`][fashion_gan.text.train_text_encoder] -- train the same encoder here (sum of four
+  cross-entropies, as the official ``language/train_te.py``; Adam on mini-batches of de-duplicated sentences
+  instead of its SGD with batch 1).
+* [`attribute_accuracy`][fashion_gan.text.attribute_accuracy] -- how often an encoder's heads recover a
+  sentence's category, colour, gender and sleeve.
+* [`text_report`][fashion_gan.text.text_report] -- both encoders side by side on the official test split; also
+  a command line::
 
     python -m fashion_gan.text --data /work/shared/data/fashiongan --out benchmarks/results/text_report.json
 
@@ -68,10 +72,12 @@ ATTRIBUTE_FIELDS: Mapping[str, tuple[str, int]] = {
 def official_vocabulary(**kwargs: Any) -> Vocabulary:
     """The official 539-word vocabulary in id order (shipped as ``fashion_gan/data/official_vocabulary.txt``).
 
-    With it, :meth:`Vocabulary.encode` reproduces the released ``codeJ`` word ids of all 78,979 sentences.
+    With it, [`Vocabulary.encode`][condgan.text.vocabulary.Vocabulary.encode] reproduces the released
+    ``codeJ`` word ids of all 78,979 sentences.
 
     Args:
-        **kwargs: passed to :class:`condgan.text.Vocabulary` (e.g. ``unknown="skip"``).
+        **kwargs: passed to [`condgan.text.Vocabulary`][condgan.text.vocabulary.Vocabulary] (e.g.
+            ``unknown="skip"``).
 
     Examples:
         >>> vocab = official_vocabulary()
@@ -85,12 +91,14 @@ def official_vocabulary(**kwargs: Any) -> Vocabulary:
 
 
 def load_official_text_encoder(path: str | os.PathLike) -> RNNTextEncoder:
-    """Load the released text-encoder weights (``language/rnn_latest.pth``) into an :class:`RNNTextEncoder`.
+    """Load the released text-encoder weights (``language/rnn_latest.pth``) into an
+    [`RNNTextEncoder`][condgan.text.rnn_encoder.RNNTextEncoder].
 
-    The file is read with :func:`condgan.text.load_legacy_state_dict` (no code from it runs), renamed with
-    :func:`condgan.text.from_official_state_dict` (``net_cate_new`` -> ``heads.category`` ...), and checked
-    key by key and shape by shape against the official architecture (539 words, 2 x 100 tanh RNN, heads
-    19/17/2/4).
+    The file is read with [`condgan.text.load_legacy_state_dict`][condgan.text.legacy.load_legacy_state_dict]
+    (no code from it runs), renamed with
+    [`condgan.text.from_official_state_dict`][condgan.text.rnn_encoder.from_official_state_dict]
+    (``net_cate_new`` -> ``heads.category`` ...), and checked key by key and shape by shape against the
+    official architecture (539 words, 2 x 100 tanh RNN, heads 19/17/2/4).
 
     Args:
         path: the ``.pth`` file (legacy or zip format).
@@ -183,7 +191,8 @@ def train_text_encoder(
     max_grad_norm: float = 5.0,
     log_every: int = 0,
 ) -> RNNTextEncoder:
-    """Train an :class:`RNNTextEncoder` to predict a sentence's attributes from its words.
+    """Train an [`RNNTextEncoder`][condgan.text.rnn_encoder.RNNTextEncoder] to predict a sentence's attributes
+    from its words.
 
     Loss ``L = sum_a CE(logits_a, y_a)`` (the official sum of cross-entropies, one head per attribute).
     Differences from the official ``language/train_te.py`` (SGD, lr 0.01, batch 1, millions of random draws):
@@ -344,7 +353,7 @@ class LanguageData:
     Attributes:
         sentences: the 78,979 ``engJ`` sentences.
         word_ids: ``(N, L)`` int64 official ``codeJ`` ids (1-based), right-padded with 0 (``L`` = 17).
-        labels: attribute name -> ``(N,)`` int64 0-based class ids (see :data:`ATTRIBUTE_FIELDS`).
+        labels: attribute name -> ``(N,)`` int64 0-based class ids (see `ATTRIBUTE_FIELDS`).
         train_index, test_index: ``(70000,)`` and ``(8979,)`` int64 **0-based** row indices.
     """
 
@@ -376,7 +385,7 @@ def load_language_data(data_dir: str | os.PathLike) -> LanguageData:
             the release's layout).
 
     Returns:
-        A :class:`LanguageData`.
+        A [`LanguageData`][fashion_gan.text.LanguageData].
     """
     import numpy as np
     from scipy.io import loadmat
@@ -446,9 +455,10 @@ def text_report(
 ) -> dict:
     """Attribute accuracy on the official TEST split: the official weights vs an encoder trained here.
 
-    Reads ``language_original.mat`` and ``ind.mat`` from ``data_dir``, trains :func:`train_text_encoder` on
-    the official TRAIN split, evaluates both encoders on the TEST split with :func:`attribute_accuracy`,
-    prints a markdown table and optionally writes JSON. The official split is not sentence-disjoint (most test
+    Reads ``language_original.mat`` and ``ind.mat`` from ``data_dir``, trains
+    [`train_text_encoder`][fashion_gan.text.train_text_encoder] on the official TRAIN split, evaluates both
+    encoders on the TEST split with [`attribute_accuracy`][fashion_gan.text.attribute_accuracy], prints a
+    markdown table and optionally writes JSON. The official split is not sentence-disjoint (most test
     sentences also occur in training), so accuracy is also reported on the test rows whose word sequence never
     occurs in the training split ("unseen").
 
@@ -458,10 +468,10 @@ def text_report(
         out_json: where to write the report as JSON (folders are created), or ``None``.
         weights: the official ``rnn_latest.pth``; default ``data_dir/rnn_latest.pth``. If absent, that
             column is left out (``"official": null`` in the JSON).
-        epochs: passed to :func:`train_text_encoder`.
-        batch_size: passed to :func:`train_text_encoder`.
-        lr: passed to :func:`train_text_encoder`.
-        seed: passed to :func:`train_text_encoder`.
+        epochs: passed to [`train_text_encoder`][fashion_gan.text.train_text_encoder].
+        batch_size: passed to [`train_text_encoder`][fashion_gan.text.train_text_encoder].
+        lr: passed to [`train_text_encoder`][fashion_gan.text.train_text_encoder].
+        seed: passed to [`train_text_encoder`][fashion_gan.text.train_text_encoder].
         print_table: print the table to stdout.
         log_every: print the training loss every this many epochs (0: silent).
 

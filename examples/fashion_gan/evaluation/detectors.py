@@ -91,14 +91,15 @@ class AttributeDetector(nn.Module):
 
     Args:
         backbone: a timm model name (``timm.list_models()``), e.g. ``"resnet18"`` or the demo's
-            :data:`DEMO_BACKBONE`.
-        heads: attribute name -> number of classes; default :data:`DEFAULT_HEADS`.
+            `DEMO_BACKBONE`.
+        heads: attribute name -> number of classes; default `DEFAULT_HEADS`.
         pretrained: ``False`` (random init) or the path of a LOCAL timm weights file for this backbone (its
             classifier is dropped). ``True`` is refused: nothing is ever downloaded.
         image_size: the square input size the backbone works at.
 
     Attributes:
-        num_features: width ``D`` of :meth:`features`.
+        num_features: width ``D`` of
+            [`features`][fashion_gan.evaluation.detectors.AttributeDetector.features].
 
     Examples:
         >>> heads = {"color": 17, "gender": 2}
@@ -197,7 +198,8 @@ class AttributeDetector(nn.Module):
 
 
 class DetectorFeatures(nn.Module):
-    """Wraps an :class:`AttributeDetector` as a feature extractor (torchmetrics' custom ``feature`` protocol).
+    """Wraps an [`AttributeDetector`][fashion_gan.evaluation.detectors.AttributeDetector] as a feature
+    extractor (torchmetrics' custom ``feature`` protocol).
 
     Examples:
         >>> detector = AttributeDetector(backbone="test_resnet", heads={"gender": 2}, image_size=32)
@@ -280,7 +282,8 @@ def train_detector(
     weight_decay: float = 1e-4,
     flip: bool = True,
 ) -> AttributeDetector:
-    """Train an :class:`AttributeDetector` on REAL images (the training split) with summed cross-entropies.
+    """Train an [`AttributeDetector`][fashion_gan.evaluation.detectors.AttributeDetector] on REAL images (the
+    training split) with summed cross-entropies.
 
     ``loss = sum_a CE(logits_a, y_a)``, AdamW with a cosine learning-rate decay to 0 over ``steps``; each step
     draws ``batch_size`` random indices (with replacement, like the official recipe's batches) and, with
@@ -296,8 +299,8 @@ def train_detector(
         seed: seeds the initial weights, the batches and the flips.
         image_size: the detector's input size (dataset images are resized to it).
         progress: show a tqdm progress bar.
-        backbone: timm model name (default the tiny :data:`DEMO_BACKBONE`).
-        heads: attribute -> classes (default :data:`DEFAULT_HEADS`); each must be a key of the dataset's
+        backbone: timm model name (default the tiny `DEMO_BACKBONE`).
+        heads: attribute -> classes (default `DEFAULT_HEADS`); each must be a key of the dataset's
             items.
         weight_decay: AdamW weight decay.
         flip: random horizontal flips.
@@ -364,7 +367,8 @@ def evaluate_detector(
     """Top-1 accuracy of each head on every sample of ``dataset`` (real test images: the detector's ceiling).
 
     Args:
-        detector: a trained :class:`AttributeDetector` (run in eval mode; its mode is restored afterwards).
+        detector: a trained [`AttributeDetector`][fashion_gan.evaluation.detectors.AttributeDetector] (run in
+            eval mode; its mode is restored afterwards).
         dataset: map-style dataset following the sample contract.
         batch_size: images per forward pass.
         device: where to run; default the detector's device.
@@ -438,7 +442,8 @@ def save_detector(detector: AttributeDetector, directory: str | os.PathLike) -> 
 
 
 def load_detector(directory: str | os.PathLike, *, device: str | torch.device = "cpu") -> AttributeDetector:
-    """Rebuild a detector saved by :func:`save_detector` (weights exact), in eval mode on ``device``."""
+    """Rebuild a detector saved by [`save_detector`][fashion_gan.evaluation.detectors.save_detector] (weights
+    exact), in eval mode on ``device``."""
     folder = Path(directory)
     config_path, weights_path = folder / _CONFIG_FILE, folder / _WEIGHTS_FILE
     for path in (config_path, weights_path):

@@ -51,7 +51,8 @@ def train_parser(
     device="cpu",
     progress: bool = True,
 ) -> SegmentationParser:
-    """Fit :class:`SegmentationParser` on real training images with per-pixel cross-entropy."""
+    """Fit [`SegmentationParser`][fashion_gan.evaluation.parser.SegmentationParser] on real training images
+    with per-pixel cross-entropy."""
     gen = torch.Generator().manual_seed(seed)
     torch_state = torch.random.get_rng_state()
     torch.manual_seed(seed)

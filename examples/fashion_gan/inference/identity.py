@@ -34,7 +34,7 @@ LIMBS: tuple[int, ...] = (5, 6)
 
 
 def check_identity_mode(mode: object) -> str:
-    """``mode`` if it is one of :data:`IDENTITY_MODES`, else a ValueError naming them."""
+    """``mode`` if it is one of `IDENTITY_MODES`, else a ValueError naming them."""
     if mode not in IDENTITY_MODES:
         raise ValueError(f"identity: expected one of {list(IDENTITY_MODES)}, got {mode!r}")
     return mode

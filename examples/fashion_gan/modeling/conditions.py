@@ -1,7 +1,7 @@
 """From a data batch to the tensors FashionGAN's networks consume.
 
-A batch (see :mod:`fashion_gan.data.contract`) holds uint8 images and label maps; everything here runs on the
-training device, once per batch, so the data path stays uint8 and cheap.
+A batch (see [`fashion_gan.data.contract`][fashion_gan.data.contract]) holds uint8 images and label maps;
+everything here runs on the training device, once per batch, so the data path stays uint8 and cheap.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def build_conditions(
     constraint_size: int = 8,
     constraint_mode: str = "bicubic",
 ) -> Conditions:
-    """Turn a uint8 batch into :class:`Conditions` (on the tensors' device)."""
+    """Turn a uint8 batch into [`Conditions`][fashion_gan.modeling.conditions.Conditions] (on the tensors'
+    device)."""
     images = images_to_float(images_u8)
     labels = labels_u8.long()
     one_hot = one_hot_labels(labels, NUM_LABELS)

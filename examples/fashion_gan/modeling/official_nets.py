@@ -14,10 +14,13 @@ initialisation std. Keyword overrides make small variants:
 Discriminators return logits; the official ``Sigmoid`` + ``BCECriterion`` is ``condgan.losses`` with
 ``kind="bce"``.
 
-Paper variants (paper section 4): :func:`render_generator_compositional` (one RGB rendering per
-region; the caller composes them with ``condgan.layers.CompositionalMapping``), :func:`one_step_generator` /
-:func:`one_step_discriminator` (One-Step GAN 8-7 and 8-4: the stage-1 shape straight to the image); the
-Non-Compositional baseline is :func:`ih1_generator` itself.
+Paper variants (paper section 4):
+[`render_generator_compositional`][fashion_gan.modeling.official_nets.render_generator_compositional] (one RGB
+rendering per region; the caller composes them with ``condgan.layers.CompositionalMapping``),
+[`one_step_generator`][fashion_gan.modeling.official_nets.one_step_generator] /
+[`one_step_discriminator`][fashion_gan.modeling.official_nets.one_step_discriminator] (One-Step GAN 8-7 and
+8-4: the stage-1 shape straight to the image); the Non-Compositional baseline is
+[`ih1_generator`][fashion_gan.modeling.official_nets.ih1_generator] itself.
 """
 
 from __future__ import annotations
@@ -396,7 +399,7 @@ def ih1_skip_generator(
     """The released default stage-2 generator ``ih1_skip``: a pix2pix U-Net with z and code at the bottleneck.
 
     ``code_at_input=True`` (not official) also tiles the reduced code over the input map: see
-    :class:`condgan.nets.UNetGenerator`.
+    [`condgan.nets.UNetGenerator`][condgan.nets.unet_generator.UNetGenerator].
 
     Official layers at 128 (official ``net_graph_ih1.lua``)::
 
@@ -493,9 +496,10 @@ def render_generator_compositional(
 ) -> ConditionalGenerator | UNetGenerator:
     """The paper's render generator with the compositional mapping layer's input (paper section 3.3).
 
-    The ``base`` network (``"ih1"``: :func:`ih1_generator`; ``"ih1_skip"``: :func:`ih1_skip_generator`) with a
-    last layer of ``num_regions * 3`` channels and tanh: it returns renderings ``(B, num_regions, 3, H, W)``,
-    one RGB texture per region. The model wrapper composes them with the (soft) segmentation,
+    The ``base`` network (``"ih1"``: [`ih1_generator`][fashion_gan.modeling.official_nets.ih1_generator];
+    ``"ih1_skip"``: [`ih1_skip_generator`][fashion_gan.modeling.official_nets.ih1_skip_generator]) with a last
+    layer of ``num_regions * 3`` channels and tanh: it returns renderings ``(B, num_regions, 3, H, W)``, one
+    RGB texture per region. The model wrapper composes them with the (soft) segmentation,
     ``I = sum_k S_k * T_k``, using ``condgan.layers.CompositionalMapping`` (not in the released code, whose
     final layer has 3 channels; issue #5 of the official repository asks for it).
 
@@ -550,8 +554,9 @@ def one_step_generator(
 ) -> ConditionalGenerator:
     """The paper's One-Step GAN baseline: ``G(z, code, 8x8 constraint)`` straight to a tanh RGB image.
 
-    The :func:`sr1_generator` layers with a 3-channel tanh output; the constraint is the 7-class (8-7) or the
-    merged 4-class (8-4) segmentation downsampled to 8x8. Same init as ``sr1``.
+    The [`sr1_generator`][fashion_gan.modeling.official_nets.sr1_generator] layers with a 3-channel tanh
+    output; the constraint is the 7-class (8-7) or the merged 4-class (8-4) segmentation downsampled to 8x8.
+    Same init as ``sr1``.
 
     Examples:
         >>> import torch
@@ -579,7 +584,9 @@ def one_step_discriminator(
     code_dim: int = 100,
     code_reduced_dim: int | None = 20,
 ) -> ConditionalDiscriminator:
-    """Discriminator of the One-Step GAN baseline: :func:`sr1_discriminator` on RGB images (no input softmax).
+    """Discriminator of the One-Step GAN baseline:
+    [`sr1_discriminator`][fashion_gan.modeling.official_nets.sr1_discriminator] on RGB images (no input
+    softmax).
 
     Examples:
         >>> import torch

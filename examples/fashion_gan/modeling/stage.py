@@ -1,11 +1,13 @@
 """A stage: one trainable model of the recipe, and the one registry that lists them all.
 
-Every model FashionGAN trains (stage 1, each stage-2 variant, each One-Step baseline) is a :class:`Stage`
-subclass registered with :func:`register`. A stage knows its folder name, the CLI words that select and resume
-it, how to build its generator and discriminator from a run configuration, what the
-matching-aware step feeds them, its reconstruction loss, and how it generates from the conditions of real
-people. Everything else is a view of :data:`STAGES`: the ``--render`` choices, the evaluation rows, the models
-``train --stage all`` trains, the benchmark lists. Adding a variant is one class and its ``@register`` line.
+Every model FashionGAN trains (stage 1, each stage-2 variant, each One-Step baseline) is a
+[`Stage`][fashion_gan.modeling.stage.Stage] subclass registered with
+[`register`][fashion_gan.modeling.stage.register]. A stage knows its folder name, the CLI words that select
+and resume it, how to build its generator and discriminator from a run configuration, what the matching-aware
+step feeds them, its reconstruction loss, and how it generates from the conditions of real people. Everything
+else is a view of [`STAGES`][fashion_gan.modeling.stage.STAGES]: the ``--render`` choices, the evaluation
+rows, the models ``train --stage all`` trains, the benchmark lists. Adding a variant is one class and its
+``@register`` line.
 """
 
 from __future__ import annotations
@@ -86,8 +88,9 @@ def net_kwargs(cfg, *, noise: bool = True) -> dict:
 class Stage:
     """One trainable model: its names, its networks, its step inputs, its loss and its generation.
 
-    Subclasses set the class attributes and implement :meth:`build`, :meth:`step_inputs` and
-    :meth:`generate`; the defaults cover the rest.
+    Subclasses set the class attributes and implement [`build`][fashion_gan.modeling.stage.Stage.build],
+    [`step_inputs`][fashion_gan.modeling.stage.Stage.step_inputs] and
+    [`generate`][fashion_gan.modeling.stage.Stage.generate]; the defaults cover the rest.
 
     Attributes:
         name: The model's folder in a run (``render_compositional``) and its name everywhere else.
@@ -160,7 +163,8 @@ KINDS = ("shape", "render", "onestep")
 
 
 def all_stages() -> tuple[Stage, ...]:
-    """The registered stages by kind (:data:`KINDS` order), each kind in registration order."""
+    """The registered stages by kind ([`KINDS`][fashion_gan.modeling.stage.KINDS] order), each kind in
+    registration order."""
     return tuple(sorted(STAGES.values(), key=lambda s: KINDS.index(s.kind)))
 
 

@@ -56,7 +56,7 @@ class RedresserCache:
         self._loaded: dict[str, Redresser] = {}
 
     def get(self, model: str) -> Redresser:
-        """The Redresser of ``model`` (loaded now if it is the first use); call it holding :attr:`lock`."""
+        """The Redresser of ``model`` (loaded now if it is the first use); call it holding `lock`."""
         if model not in self.models:
             raise KeyError(model)
         if model not in self._loaded:

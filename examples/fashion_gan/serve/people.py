@@ -21,7 +21,7 @@ class Gallery:
     """The test split of a run's data: any test person by index, and PNG thumbnails of the first ones.
 
     The data of the run (synthetic, or the official release at ``data.root``) is opened once. When it cannot
-    be opened (the release is not on this machine), the gallery is empty, :attr:`error` says why, and the
+    be opened (the release is not on this machine), the gallery is empty, `error` says why, and the
     demo still redresses uploaded people.
 
     Args:

@@ -150,8 +150,9 @@ class StepBatches(Dataset):
     """Item ``k`` is the collated batch of step ``start_step + k`` (DataLoader workers build whole batches).
 
     Each item is ``dataset.get_batch(step_indices(...))`` with the step's noise added under ``"noise"`` when
-    ``noise_dim`` is given, and the step's mismatched pairs (:func:`step_mismatch`) under ``"mismatch"`` when
-    the rank's batch has at least two rows.
+    ``noise_dim`` is given, and the step's mismatched pairs
+    ([`step_mismatch`][fashion_gan.training.sampling.step_mismatch]) under ``"mismatch"`` when the rank's
+    batch has at least two rows.
 
     Args:
         dataset: Anything with ``__len__`` and ``get_batch(list_of_indices) -> dict``.
@@ -161,7 +162,8 @@ class StepBatches(Dataset):
         seed: The run's seed.
         rank: This process's rank.
         world_size: Number of processes.
-        noise_dim: Add ``"noise"``: :func:`step_noise` of this dimension (``None``: no noise).
+        noise_dim: Add ``"noise"``: [`step_noise`][fashion_gan.training.sampling.step_noise] of this dimension
+            (``None``: no noise).
 
     Examples:
         >>> class Tiny:
