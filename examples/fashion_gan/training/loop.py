@@ -83,7 +83,8 @@ def resume_command(run_dir: str | Path, stage: str | Stage, cfg: RunConfig) -> s
 
 
 def check_train_config(cfg: RunConfig) -> RunConfig:
-    """Check the whole configuration before any work (:meth:`RunConfig.validate`); errors name the field.
+    """Check the whole configuration before any work
+    ([`RunConfig.validate`][fashion_gan.config.RunConfig.validate]); errors name the field.
 
     Examples:
         >>> from fashion_gan.config import preset
