@@ -24,7 +24,6 @@ import safetensors.torch
 import torch
 
 from condgan.text import RNNTextEncoder
-from condgan.train import CheckpointError
 from condgan.train.distributed import barrier
 
 from .config import DataConfig, RunConfig
@@ -35,8 +34,6 @@ __all__ = [
     "load_text_encoder",
     "make_dataset",
     "check_same_config",
-    "read_checkpoint_meta",
-    "checkpoint_step",
     "fixed_test_batch",
     "TEXT_ENCODER_FILE",
 ]
@@ -91,29 +88,6 @@ def check_same_config(saved: dict, cfg: RunConfig, *, path: Path) -> None:
     diffs = config_differences(saved, cfg, ("data", "text", "model")) if saved else []
     if diffs:
         raise ValueError(f"checkpoint {path} is from another configuration: " + "; ".join(diffs))
-
-
-def read_checkpoint_meta(checkpoint: Path) -> dict:
-    """The ``meta.json`` of a checkpoint folder (its step, config, extra state), without loading any tensor.
-
-    Raises:
-        condgan.train.CheckpointError: the file is missing or not a JSON object (the path is named).
-    """
-    path = Path(checkpoint) / "meta.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise CheckpointError(f"{path}: missing; the checkpoint {checkpoint} is incomplete") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{path}: unreadable or corrupt ({err})") from err
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path}: expected a JSON object, got {type(meta).__name__}")
-    return meta
-
-
-def checkpoint_step(folder: Path) -> int:
-    """The step of a ``step-XXXXXXXX`` checkpoint folder."""
-    return int(Path(folder).name.split("-")[1])
 
 
 def make_dataset(data: DataConfig, split: str):

@@ -19,13 +19,12 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from condgan.train import latest_checkpoint
+from condgan.train import checkpoint_step, latest_checkpoint, read_checkpoint_meta
 
 from .. import runs
 from ..config import RunConfig, resolve_device
 from ..inference.redress import Redresser
 from ..modeling import Stage, demo_stages, evaluation_stages, stage_for
-from ..runs import checkpoint_step, read_checkpoint_meta
 from ..training.loop import train_stage
 from ..visualize import captioned_grid, colorize_labels, save_png
 

@@ -16,14 +16,13 @@ import torch
 
 from condgan.layers import keep_source_regions
 from condgan.nets import StackedPipeline
-from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint
+from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint, read_checkpoint_meta
 
 from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage, all_stages, build_conditions, design_code, get_stage, stage_for
 from ..modeling.conditions import images_to_uint8
 from ..modeling.render import RenderFromLabels
-from ..runs import read_checkpoint_meta
 from ..text import official_vocabulary
 from .identity import HAIR_AND_FACE, IDENTITY_MODES, check_identity_mode, official_postprocess
 

@@ -33,6 +33,7 @@ from condgan.train import (
     DistInfo,
     MetricsLog,
     NonFiniteError,
+    checkpoint_step,
     init_distributed,
     latest_checkpoint,
     list_checkpoints,
@@ -40,6 +41,7 @@ from condgan.train import (
     make_adam,
     make_ema,
     make_precision,
+    read_checkpoint_meta,
     save_checkpoint,
     seed_everything,
     to_channels_last,
@@ -51,7 +53,6 @@ from condgan.train.distributed import barrier
 from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage, stage_for
-from ..runs import checkpoint_step, read_checkpoint_meta  # moving to condgan.train
 from .samples import save_stage_samples
 from .sampling import StepBatches
 from .step import make_step
