@@ -523,3 +523,16 @@ def test_state_encoding_round_trips(value):
     encoded = ckpt_mod._encode(value, tensors, "value")
     decoded = ckpt_mod._decode(json.loads(json.dumps(encoded, allow_nan=False)), tensors)
     assert repr(decoded) == repr(value)
+
+
+def test_checkpoint_step_and_meta_of_a_saved_checkpoint(tmp_path):
+    from condgan.train import checkpoint_step, read_checkpoint_meta
+
+    folder = save_checkpoint(tmp_path, step=12, modules={"net": nn.Linear(2, 2)}, config={"lr": 0.1})
+    assert checkpoint_step(folder) == 12 == read_checkpoint_meta(folder)["step"]
+    assert read_checkpoint_meta(folder)["config"] == {"lr": 0.1}
+    with pytest.raises(ValueError, match="expected a name step-XXXXXXXX, got 'latest'"):
+        checkpoint_step(tmp_path / "latest")
+    (folder / "meta.json").unlink()
+    with pytest.raises(CheckpointError, match="meta.json: missing"):
+        read_checkpoint_meta(folder)
