@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = (ROOT / "condgan", ROOT / "examples" / "fashion_gan")
 ROLE = re.compile(r":(?:py:)?(func|class|meth|mod|attr|data|exc|obj):`[^`\n]*`")
@@ -61,7 +59,6 @@ def test_finder_ignores_cross_references_and_plain_code(tmp_path):
     assert find_sphinx_roles([source]) == []
 
 
-@pytest.mark.xfail(strict=False, reason="docstrings still being converted")
 def test_sources_have_no_sphinx_roles():
     hits = find_sphinx_roles(SOURCES)
     advice = "write mkdocstrings cross-references instead"

@@ -505,7 +505,6 @@ def test_screenshots_show_a_rendered_page(site):
             assert colours is None or len(colours) > 50, f"{path}: only {len(colours)} colours, a blank page?"
 
 
-@pytest.mark.xfail(strict=False, reason="docstrings still being converted")
 def test_no_sphinx_roles_in_rendered_text(site):
     hits = text_matches(site.facts, SPHINX_ROLE)
     advice = "write mkdocstrings cross-references in the docstrings instead"
