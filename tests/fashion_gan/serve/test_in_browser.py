@@ -59,10 +59,11 @@ def wait_for(driver, condition, timeout: float = 30.0):
 
 def type_sentence(driver, sentence: str) -> str:
     """Type ``sentence`` into the sentence box; return the status line once the server has checked it."""
-    box = driver.find_element("id", "sentence")
+    box, status = driver.find_element("id", "sentence"), driver.find_element("id", "sentence-status")
+    # Blank the status first: the page's own check of this sentence is what sets it again.
+    driver.execute_script("arguments[0].textContent = ''; arguments[0].className = '';", status)
     box.clear()
     box.send_keys(sentence)
-    status = driver.find_element("id", "sentence-status")
     wait_for(driver, lambda d: status.get_attribute("class") in ("ok", "bad") and status.text)
     return status.text
 

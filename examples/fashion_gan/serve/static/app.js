@@ -244,7 +244,7 @@ async function start() {
     }
     buildGallery(info);
     buildLegend(info.legend);
-    fillSelect($("model"), info.models.map((m) => [m.name, `${m.title} (${m.name})`]));
+    fillSelect($("model"), info.models.map((m) => [m.name, m.title.includes(m.name) ? m.title : `${m.title} (${m.name})`]));
     fillSelect($("identity"), info.identity_modes.map((m) => [m, m]));
     $("seed").max = String(info.max_seed);
     $("sentence").maxLength = info.max_sentence_chars;
