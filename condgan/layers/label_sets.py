@@ -87,10 +87,6 @@ DEEPFASHION_MM_LABELS: tuple[str, ...] = (
     "tie",
 )
 
-#: DeepFashion-MultiModal id -> FashionGAN label: top, outer, neckwear, necklace, tie -> upper clothes;
-#: skirt, dress, pants, leggings, belt, bag, rompers -> lower clothes; headwear, hair -> hair; eyeglass, face,
-#: earrings -> face; footwear, socks -> legs; skin, ring, wrist wearing, gloves -> arms (skin covers legs too:
-#: ``deepfashion_mm_to_fashiongan`` splits it).
 DEEPFASHION_MM_24_TO_7: tuple[int, ...] = (
     0,
     3,
@@ -117,6 +113,10 @@ DEEPFASHION_MM_24_TO_7: tuple[int, ...] = (
     2,
     3,
 )
+"""DeepFashion-MultiModal id -> FashionGAN label: top, outer, neckwear, necklace, tie -> upper clothes;
+skirt, dress, pants, leggings, belt, bag, rompers -> lower clothes; headwear, hair -> hair; eyeglass, face,
+earrings -> face; footwear, socks -> legs; skin, ring, wrist wearing, gloves -> arms (skin covers legs too:
+[`deepfashion_mm_to_fashiongan`][condgan.layers.label_sets.deepfashion_mm_to_fashiongan] splits it)."""
 
 _DF_SKIN = DEEPFASHION_MM_LABELS.index("skin")
 _LOWER, _LEGS, _ARMS = 4, 5, 6
