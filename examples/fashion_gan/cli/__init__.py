@@ -48,6 +48,15 @@ def _identity(args) -> str:
     return args.identity or "structural"
 
 
+def _evaluation_sizes(args) -> dict:
+    """``--num-test``, ``--detector-steps``, ``--parser-steps`` as keyword arguments of the commands."""
+    return {
+        "num_test": args.num_test,
+        "detector_steps": args.detector_steps,
+        "parser_steps": args.parser_steps,
+    }
+
+
 def _dispatch(args) -> int:
     """Turn the parsed options into one call of [`commands`][fashion_gan.cli.commands]."""
     import json
@@ -79,29 +88,22 @@ def _dispatch(args) -> int:
 
         result = commands.evaluate(
             args.run,
-            num_test=args.num_test,
-            detector_steps=args.detector_steps,
-            parser_steps=args.parser_steps,
+            **_evaluation_sizes(args),
             identities=args.identity,
             device=args.device,
             progress=not args.no_progress,
         )
         print(format_table(result))
     elif args.command == "demo":
-        sizes = {"num_test": args.num_test, "detector_steps": args.detector_steps}
         commands.demo(
             config_from_args(args, default_preset="demo"),
             args.out,
-            **sizes,
-            parser_steps=args.parser_steps,
+            **_evaluation_sizes(args),
             progress=not args.no_progress,
         )
     elif args.command == "ablation":
         cfg = config_from_args(args, run_dir=args.out, default_preset="demo")
-        sizes = {"num_test": args.num_test, "detector_steps": args.detector_steps}
-        commands.ablation(
-            cfg, args.out, **sizes, parser_steps=args.parser_steps, progress=not args.no_progress
-        )
+        commands.ablation(cfg, args.out, **_evaluation_sizes(args), progress=not args.no_progress)
     elif args.command == "serve":
         from ..serve import serve_run
 

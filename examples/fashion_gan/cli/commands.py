@@ -251,7 +251,6 @@ def demo(
     curves, the evaluation table (its sizes as in [`evaluate`][fashion_gan.cli.commands.evaluate]). The rest
     of the paper's comparison is [`ablation`][fashion_gan.cli.commands.ablation].
     """
-    from ..evaluation.evaluate import format_table
     from ..plots import plot_run
 
     t0 = time.perf_counter()
@@ -271,9 +270,17 @@ def demo(
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
     print(f"loss curves: {plot_run(run_dir)}")
     sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
+    result = _evaluate_and_print(cfg, run_dir, sizes, progress=progress)
+    print(f"demo finished in {(time.perf_counter() - t0) / 60:.1f} min; table: {run_dir / 'evaluation.md'}")
+    return result
+
+
+def _evaluate_and_print(cfg: RunConfig, run_dir: Path, sizes: dict, *, progress: bool) -> dict:
+    """Evaluate every model of the run on ``cfg``'s device and print the table."""
+    from ..evaluation.evaluate import format_table
+
     result = evaluate(run_dir, **sizes, device=cfg.train.device, progress=progress)
     print(format_table(result))
-    print(f"demo finished in {(time.perf_counter() - t0) / 60:.1f} min; table: {run_dir / 'evaluation.md'}")
     return result
 
 
@@ -289,13 +296,9 @@ def ablation(
     """The paper's comparison in a run: train every model of it not trained yet (Non-Compositional, the
     One-Step baselines, and the demo's models if missing), then evaluate them all (the sizes as in
     [`evaluate`][fashion_gan.cli.commands.evaluate])."""
-    from ..evaluation.evaluate import format_table
-
     train_models(cfg, run_dir, stage="all", resume=True, progress=progress)
     sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
-    result = evaluate(run_dir, **sizes, device=cfg.train.device, progress=progress)
-    print(format_table(result))
-    return result
+    return _evaluate_and_print(cfg, run_dir, sizes, progress=progress)
 
 
 def prepare_data(data_root: str | Path, out: str | Path) -> Path:

@@ -256,6 +256,14 @@ def _add_evaluate(sub) -> None:
     _add_device(p)
 
 
+def _add_demo_run_options(p) -> None:
+    """What ``demo`` and ``ablation`` share: the run folder, the evaluation sizes, progress, the config."""
+    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
+    _add_evaluation_sizes(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_config_options(p)
+
+
 def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo",
@@ -264,11 +272,8 @@ def _add_demo(sub) -> None:
         "the embedded synthetic data, then the redress grids, the loss curves and the evaluation table. "
         "'fashion-gan ablation' adds the rest of the paper's comparison to the same run.",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
+    _add_demo_run_options(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted demo")
-    _add_evaluation_sizes(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    _add_config_options(p)
 
 
 def _add_ablation(sub) -> None:
@@ -279,10 +284,7 @@ def _add_ablation(sub) -> None:
         "One-Step 8-7 and 8-4, and stage 1 and the compositional model if missing) with the run's "
         "configuration, then evaluate all of them. Run it on the demo's run folder after 'fashion-gan demo'.",
     )
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="the run folder (default runs/demo)")
-    _add_evaluation_sizes(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    _add_config_options(p)
+    _add_demo_run_options(p)
 
 
 def _add_prepare_data(sub) -> None:
