@@ -10,8 +10,7 @@ exit status (0, 2 or 3), never a traceback.
 
 Two sweeps: an exhaustive one (every target x every argument x every applicable mutation) and a hypothesis one
 (random valid sizes, one or two mutations). The number of cases tried is printed (run with ``-s``) and written
-to ``<pytest basetemp>/hostile_inputs/*.json``. Findings in other engineers' files that are not fixed yet are
-listed in ``KNOWN`` with the fix; each is asserted still to happen (so the list cannot go stale).
+to ``<pytest basetemp>/hostile_inputs/*.json``. Every case must pass: no failure is tolerated as known.
 """
 
 from __future__ import annotations
@@ -493,28 +492,10 @@ FLOAT_NETS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Known:
-    """A finding in another engineer's file, not fixed yet: which cases it covers and the proposed fix."""
-
-    specs: frozenset
-    where: str  # a prefix of the mutated argument ("input", "ctor.fuse_at", ...)
-    mutations: frozenset
-    issue: str
-
-    def covers(self, spec: str, where: str, mutation: str) -> bool:
-        return spec in self.specs and where.startswith(self.where) and mutation in self.mutations
-
-
-#: every library finding of the sweep is fixed; list new ones here (Known(specs, where, mutations, fix)).
-KNOWN: list[Known] = []
-
-
 @dataclass
 class Tally:
     counts: Counter = field(default_factory=Counter)
     findings: list = field(default_factory=list)
-    known_hits: Counter = field(default_factory=Counter)
 
 
 def is_finite(out: Any) -> bool:
@@ -550,7 +531,7 @@ def mutate(spec: Spec, batch: int, changes: list[tuple[str, str, Any]]):
 
 
 def run_case(spec: Spec, batch: int, changes: list[tuple[str, str, Any]], tally: Tally) -> str:
-    """Run one mutated call: "ok", "rejected", "not applicable", "known" or "finding" (counted in tally)."""
+    """Run one mutated call: "ok", "rejected", "not applicable" or "finding" (counted in tally)."""
     built = mutate(spec, batch, changes)
     if built is None:
         tally.counts["not applicable"] += 1
@@ -559,7 +540,6 @@ def run_case(spec: Spec, batch: int, changes: list[tuple[str, str, Any]], tally:
     # A changed hyper-parameter (nan, inf ...) or a non-finite input may legitimately give non-finite values.
     finite_inputs = all(w.startswith("input") and m not in NONFINITE_OK for w, m, _ in changes)
     label = " & ".join(f"{w} <- {m}" for w, m, _ in changes)
-    known = [k for k in KNOWN for w, m, _ in changes if k.covers(spec.name, w, m)]
     try:
         out = spec.run(ctor, call, *inputs)
     except (ValueError, TypeError):
@@ -572,10 +552,6 @@ def run_case(spec: Spec, batch: int, changes: list[tuple[str, str, Any]], tally:
             tally.counts["ok"] += 1
             return "ok"
         problem = "returned non-finite values from finite inputs"
-    if known:
-        tally.counts["known"] += 1
-        tally.known_hits[known[0].issue] += 1
-        return "known"
     tally.counts["finding"] += 1
     tally.findings.append(f"{spec.name}: {label}: {problem}")
     return "finding"
@@ -592,8 +568,7 @@ def all_cases(spec: Spec) -> list[tuple[str, str, Any]]:
 def report(tmp_path_factory, name: str, tally: Tally) -> dict:
     """Print the counts (visible with -s) and write them to <basetemp>/hostile_inputs/<name>.json."""
     tried = sum(n for k, n in tally.counts.items() if k != "not applicable")
-    data = {"tried": tried, "counts": dict(tally.counts), "findings": tally.findings,
-            "known": {issue[:90]: n for issue, n in tally.known_hits.items()}}  # fmt: skip
+    data = {"tried": tried, "counts": dict(tally.counts), "findings": tally.findings}
     folder = tmp_path_factory.getbasetemp() / "hostile_inputs"
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.json").write_text(json.dumps(data, indent=1))
@@ -642,17 +617,6 @@ def test_hypothesis_sweep(tmp_path_factory):
     sweep()
     report(tmp_path_factory, "library-hypothesis", tally)
     assert not tally.findings, "\n".join(tally.findings)
-
-
-def test_known_findings_still_happen():
-    """Each KNOWN entry still matches a failing case (when it is fixed, delete it: this test then says so)."""
-    tally = Tally()
-    for spec in SPECS:
-        for case in all_cases(spec):
-            if any(k.covers(spec.name, case[0], case[1]) for k in KNOWN):
-                run_case(spec, B, [case], tally)
-    stale = [k.issue[:100] for k in KNOWN if tally.known_hits[k.issue] == 0]
-    assert not stale, f"fixed, remove from KNOWN: {stale}"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -794,9 +758,6 @@ EVALUATE_CASES = [
     (["--device", "cuda:3"], False), (["--run", "/nonexistent"], False), (["--bogus"], False),
 ]  # fmt: skip
 
-#: CLI cases in other engineers' files that are not handled yet, with the proposed fix.
-KNOWN_CLI: dict[tuple[str, str], str] = {}  # all fixed (RunConfig.validate, b87c200)
-
 
 def cli_outcome_ok(outcome: str, valid: bool) -> bool:
     if valid:
@@ -807,12 +768,8 @@ def cli_outcome_ok(outcome: str, valid: bool) -> bool:
 def sweep_cli(command: str, cases, argv_for, budget_s: float, tally: Tally) -> None:
     for mutation, valid in cases:
         outcome = run_cli(argv_for(mutation), budget_s=budget_s)
-        key = (command, " ".join(mutation))
         if cli_outcome_ok(outcome, valid):
             tally.counts["accepted" if valid else "rejected"] += 1
-        elif key in KNOWN_CLI:
-            tally.counts["known"] += 1
-            tally.known_hits[KNOWN_CLI[key]] += 1
         else:
             tally.counts["finding"] += 1
             tally.findings.append(
@@ -874,7 +831,7 @@ def test_cli_evaluate_sweep(trained_run, tmp_path, tmp_path_factory):
 def test_cli_hypothesis_sweep(tmp_path, tmp_path_factory):
     """Two invalid train options at once, in random order: still a clean rejection."""
     tally = Tally()
-    invalid = [m for m, valid in TRAIN_CASES if not valid and ("train", " ".join(m)) not in KNOWN_CLI]
+    invalid = [m for m, valid in TRAIN_CASES if not valid]
     counter = iter(range(10**6))
 
     @settings(deadline=None, max_examples=12, database=None)
@@ -891,23 +848,3 @@ def test_cli_hypothesis_sweep(tmp_path, tmp_path_factory):
     sweep()
     report(tmp_path_factory, "cli-hypothesis", tally)
     assert not tally.findings, "\n".join(tally.findings)
-
-
-def test_known_cli_findings_still_happen(trained_run, tmp_path, files):
-    """Each KNOWN_CLI entry still misbehaves (when one is fixed, delete it: this test then says so)."""
-    fixed = []
-    for command, mutation in KNOWN_CLI:
-        argv = mutation.split()
-        if command == "train":
-            full = ["train", "--out", str(tmp_path / f"k{len(fixed)}-{hash(mutation)}"), "--stage", "shape",
-                    *TRAIN_BASE, *argv]  # fmt: skip
-        elif command == "generate":
-            full = ["generate", "--grid", "--run", str(trained_run), "--person", "0", *argv]
-        else:
-            run = tmp_path / f"e{abs(hash(mutation))}"
-            shutil.copytree(trained_run, run)
-            full = [*EVALUATE_BASE, "--run", str(run), *argv]
-        outcome = run_cli(full, budget_s=5 if command == "evaluate" else 120)
-        if cli_outcome_ok(outcome, valid=False):
-            fixed.append(f"{command} {mutation}")
-    assert not fixed, f"fixed, remove from KNOWN_CLI: {fixed}"

@@ -9,9 +9,9 @@ all logits, so per-sample logits ``(B,)`` and PatchGAN maps ``(B, 1, h, w)`` are
 | `hinge` | `relu(1 - l)`               | `relu(1 + l)`                  | `-l`                            |
 | `lsgan` | `(l - 1)^2`                 | `l^2`                          | `(l - 1)^2`                     |
 
-``s`` is the logistic sigmoid. ``bce`` equals the official ``nn.BCECriterion`` on sigmoid outputs
-(reference doc §3.1), computed stably from logits. ``lsgan`` uses the plain mean squared error of
-``nn.MSELoss`` (no 1/2 factor).
+``s`` is the logistic sigmoid. ``bce`` equals the official ``nn.BCECriterion`` on sigmoid outputs (both
+stages of the official code, zhusz/ICCV17-fashionGAN: ``sr1/train.lua`` and ``ih1/train.lua``), computed
+stably from logits. ``lsgan`` uses the plain mean squared error of ``nn.MSELoss`` (no 1/2 factor).
 """
 
 from __future__ import annotations

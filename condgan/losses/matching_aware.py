@@ -1,6 +1,7 @@
 """Matching-aware discriminator loss (GAN-CLS, Reed et al. 2016), as FashionGAN trains both stages.
 
-The discriminator sees three kinds of triple (reference doc §3.1):
+The discriminator sees three kinds of triple (``fDx`` in ``sr1/train.lua`` and ``ih1/train.lua`` of the
+official code, zhusz/ICCV17-fashionGAN):
 
 * real: (real x, its condition, its code) -> real;
 * mismatched: (x and condition of *another* training image, the current code) -> fake;
@@ -10,7 +11,7 @@ The discriminator sees three kinds of triple (reference doc §3.1):
 
 The official config sets ``lambda_mismatch = 0.1`` and ``lambda_fake = 0.9``, but these scale only the
 *reported* errors: the gradients passed to ``D:backward`` are unscaled, so all three terms effectively weigh 1
-(reference doc §3.1, ``sr1/train.lua`` L143-155). The default ``weights=(1.0, 1.0, 1.0)`` reproduces the
+(the official ``sr1/train.lua``, lines 143-155). The default ``weights=(1.0, 1.0, 1.0)`` reproduces the
 official training; ``(1.0, 0.1, 0.9)`` is what the config values would mean if applied.
 """
 

@@ -1,9 +1,9 @@
-"""Reconstruction terms of the FashionGAN generators (reference doc §3.1).
+"""Reconstruction terms of the FashionGAN generators, as the official code (zhusz/ICCV17-fashionGAN) has them.
 
 * Stage 1: cross-entropy between the 7-channel segmentation logits and the ground-truth label map, weight 100
-  (official ``cudnn.SpatialCrossEntropyCriterion``, mean over pixels).
+  (official ``cudnn.SpatialCrossEntropyCriterion`` in ``sr1/train.lua``, mean over pixels).
 * Stage 2: mean absolute error between the generated and the real image, weight 100 (official
-  ``nn.AbsCriterion``).
+  ``nn.AbsCriterion`` in ``ih1/train.lua``).
 
 The weights belong to the recipe; these functions return the unweighted means.
 """

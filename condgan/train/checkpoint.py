@@ -34,7 +34,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,42 @@ def _check_json(arg: str, value: object) -> dict[str, Any]:
     except (TypeError, ValueError) as err:
         raise TypeError(f"{arg}: expected JSON-serialisable values (no NaN), got an error: {err}") from err
     return json.loads(text)
+
+
+def _check_targets(
+    modules: object, optimizers: object, scalers: object, *, check_scalers: bool
+) -> tuple[Mapping[str, nn.Module], Mapping[str, torch.optim.Optimizer], Mapping[str, Any]]:
+    """Check the names of all three mappings, then the types of the modules, optimizers (and scalers)."""
+    modules = _check_names("modules", modules, "nn.Module")
+    optimizers = _check_names("optimizers", {} if optimizers is None else optimizers, "optimizers")
+    scalers = _check_names("scalers", {} if scalers is None else scalers, "GradScaler")
+    for name, module in modules.items():
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"modules[{name!r}]: expected an nn.Module, got {type(module).__name__}")
+    for name, optimizer in optimizers.items():
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizers[{name!r}]: expected a torch.optim.Optimizer, got {type(optimizer).__name__}"
+            )
+    if check_scalers:
+        for name, scaler in scalers.items():
+            if not (hasattr(scaler, "state_dict") and hasattr(scaler, "load_state_dict")):
+                raise TypeError(
+                    f"scalers[{name!r}]: expected a GradScaler (state_dict/load_state_dict), got {scaler!r}"
+                )
+    return modules, optimizers, scalers
+
+
+def _check_keep_last(keep_last: object) -> None:
+    if keep_last is not None:
+        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
+            raise ValueError(f"keep_last: expected an int >= 1 or None, got {keep_last!r}")
+
+
+def _check_map_location(map_location: object) -> torch.device:
+    if not isinstance(map_location, (str, torch.device)):
+        raise TypeError(f"map_location: expected a str or torch.device, got {type(map_location).__name__}")
+    return torch.device(map_location)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -501,6 +537,122 @@ def _prune(directory: Path, keep: Path, keep_last: int | None) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------
+# writing: payloads in memory, then one atomic folder rename, then the ``latest`` pointer
+
+
+def _build_payloads(
+    step: int,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    scalers: Mapping[str, Any],
+    check_finite: bool,
+) -> dict[str, bytes]:
+    """Every file of the step folder but ``meta.json``, by file name; refuses NaN/Inf module tensors."""
+    payloads: dict[str, bytes] = {}
+    states: dict[str, Mapping[str, torch.Tensor]] = {}
+    for name, module in modules.items():
+        payloads[f"{name}.safetensors"], states[name] = _module_payload(name, module)
+    if check_finite:
+        bad = first_nonfinite_tensor((f"{m}.{k}", t) for m, state in states.items() for k, t in state.items())
+        if bad is not None:
+            raise NonFiniteError("checkpoint", step, bad[0], bad[1])
+    for name, optimizer in optimizers.items():
+        tensors, rest = _optimizer_payload(name, optimizer)
+        payloads[f"{name}.optimizer.safetensors"] = tensors
+        payloads[f"{name}.optimizer.json"] = rest
+    for name, scaler in scalers.items():
+        payloads[f"{name}.scaler.json"] = _scaler_payload(name, scaler)
+    payloads["rng.safetensors"] = _rng_payload()
+    return payloads
+
+
+def _build_meta(
+    step: int,
+    modules: Mapping[str, Any],
+    optimizers: Mapping[str, Any],
+    scalers: Mapping[str, Any],
+    config: dict[str, Any],
+    extra_state: dict[str, Any],
+    payloads: Mapping[str, bytes],
+) -> dict[str, Any]:
+    """The content of ``meta.json``: format, versions, names, config, extra state and every file's hash."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "step": step,
+        "created_unix": time.time(),
+        "torch_version": torch.__version__,
+        "condgan_version": condgan.__version__,
+        "modules": sorted(modules),
+        "optimizers": sorted(optimizers),
+        "scalers": sorted(scalers),
+        "config": config,
+        "extra_state": extra_state,
+        "files": {name: {"sha256": _sha256(data), "bytes": len(data)} for name, data in payloads.items()},
+    }
+
+
+def _make_root(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CheckpointError(
+            f"cannot create the checkpoint directory {root}: {err.strerror or err} (nothing was written)"
+        ) from err
+
+
+def _move_into_place(tmp: Path, final: Path, old: Path) -> None:
+    """Rename ``tmp`` to ``final``; a ``final`` of the same step is moved to ``old``, restored on failure."""
+    if final.exists():
+        os.replace(final, old)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            os.replace(old, final)
+            raise
+    else:
+        os.replace(tmp, final)
+
+
+def _write_step_folder(root: Path, final: Path, payloads: Mapping[str, bytes], meta: dict[str, Any]) -> None:
+    """Write and fsync every file in a temporary sibling, ``meta.json`` last, then rename it to ``final``.
+
+    On any failure the temporary folder is removed, so no partial folder is left; an ``OSError`` becomes a
+    [`CheckpointError`][condgan.train.checkpoint.CheckpointError].
+    """
+    tmp = root / f".tmp-{final.name}-{os.getpid()}-{secrets.token_hex(4)}"
+    old = root / f".old-{final.name}-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        os.mkdir(tmp)
+        for filename, data in payloads.items():
+            _write_file(tmp / filename, data)
+        _write_file(tmp / "meta.json", _json_bytes(meta))
+        _fsync_dir(tmp)
+        _move_into_place(tmp, final, old)
+        _fsync_dir(root)
+    except BaseException as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            reason = "the disk is full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+            raise CheckpointError(
+                f"could not write checkpoint {final}: {reason}; no partial folder was left and the previous "
+                "checkpoint is intact"
+            ) from err
+        raise
+
+
+def _point_latest(root: Path, final: Path) -> None:
+    """Replace the ``latest`` pointer file (write-temporary-then-rename) with the name of ``final``."""
+    try:
+        _atomic_replace_file(root / "latest", f"{final.name}\n".encode())
+    except OSError as err:
+        raise CheckpointError(
+            f"checkpoint {final} is complete but the pointer {root / 'latest'} could not be updated: "
+            f"{err.strerror or err} (latest_checkpoint() still finds the newest complete folder)"
+        ) from err
+
+
+# ----------------------------------------------------------------------------------------------------
 # the public API
 
 
@@ -551,103 +703,22 @@ def save_checkpoint(
     if not isinstance(directory, (str, os.PathLike)):
         raise TypeError(f"directory: expected a str or os.PathLike, got {type(directory).__name__}")
     step = _check_step(step)
-    modules = _check_names("modules", modules, "nn.Module")
-    optimizers = _check_names("optimizers", {} if optimizers is None else optimizers, "optimizers")
-    scalers = _check_names("scalers", {} if scalers is None else scalers, "GradScaler")
-    for name, module in modules.items():
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"modules[{name!r}]: expected an nn.Module, got {type(module).__name__}")
-    for name, optimizer in optimizers.items():
-        if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(
-                f"optimizers[{name!r}]: expected a torch.optim.Optimizer, got {type(optimizer).__name__}"
-            )
-    for name, scaler in scalers.items():
-        if not (hasattr(scaler, "state_dict") and hasattr(scaler, "load_state_dict")):
-            raise TypeError(
-                f"scalers[{name!r}]: expected a GradScaler (state_dict/load_state_dict), got {scaler!r}"
-            )
+    modules, optimizers, scalers = _check_targets(modules, optimizers, scalers, check_scalers=True)
     if not modules and not optimizers:
         raise ValueError("modules: expected at least one module or optimizer to save, got none")
     extra = _check_json("extra_state", {} if extra_state is None else extra_state)
     cfg = _check_json("config", {} if config is None else config)
-    if keep_last is not None:
-        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 1:
-            raise ValueError(f"keep_last: expected an int >= 1 or None, got {keep_last!r}")
+    _check_keep_last(keep_last)
 
     # Build every payload in memory first: nothing touches the disk until all checks passed.
-    payloads: dict[str, bytes] = {}
-    states: dict[str, Mapping[str, torch.Tensor]] = {}
-    for name, module in modules.items():
-        payloads[f"{name}.safetensors"], states[name] = _module_payload(name, module)
-    if check_finite:
-        bad = first_nonfinite_tensor((f"{m}.{k}", t) for m, state in states.items() for k, t in state.items())
-        if bad is not None:
-            raise NonFiniteError("checkpoint", step, bad[0], bad[1])
-    for name, optimizer in optimizers.items():
-        tensors, rest = _optimizer_payload(name, optimizer)
-        payloads[f"{name}.optimizer.safetensors"] = tensors
-        payloads[f"{name}.optimizer.json"] = rest
-    for name, scaler in scalers.items():
-        payloads[f"{name}.scaler.json"] = _scaler_payload(name, scaler)
-    payloads["rng.safetensors"] = _rng_payload()
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "step": step,
-        "created_unix": time.time(),
-        "torch_version": torch.__version__,
-        "condgan_version": condgan.__version__,
-        "modules": sorted(modules),
-        "optimizers": sorted(optimizers),
-        "scalers": sorted(scalers),
-        "config": cfg,
-        "extra_state": extra,
-        "files": {name: {"sha256": _sha256(data), "bytes": len(data)} for name, data in payloads.items()},
-    }
+    payloads = _build_payloads(step, modules, optimizers, scalers, check_finite)
+    meta = _build_meta(step, modules, optimizers, scalers, cfg, extra, payloads)
 
     root = Path(directory)
     final = root / f"step-{step:08d}"
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CheckpointError(
-            f"cannot create the checkpoint directory {root}: {err.strerror or err} (nothing was written)"
-        ) from err
-    tmp = root / f".tmp-{final.name}-{os.getpid()}-{secrets.token_hex(4)}"
-    old = root / f".old-{final.name}-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        os.mkdir(tmp)
-        for filename, data in payloads.items():
-            _write_file(tmp / filename, data)
-        _write_file(tmp / "meta.json", _json_bytes(meta))
-        _fsync_dir(tmp)
-        if final.exists():  # rewriting the same step: move the old folder aside, restore it on failure
-            os.replace(final, old)
-            try:
-                os.replace(tmp, final)
-            except BaseException:
-                os.replace(old, final)
-                raise
-        else:
-            os.replace(tmp, final)
-        _fsync_dir(root)
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(err, OSError):
-            reason = "the disk is full" if err.errno == errno.ENOSPC else (err.strerror or str(err))
-            raise CheckpointError(
-                f"could not write checkpoint {final}: {reason}; no partial folder was left and the previous "
-                "checkpoint is intact"
-            ) from err
-        raise
-    try:
-        _atomic_replace_file(root / "latest", f"{final.name}\n".encode())
-    except OSError as err:
-        raise CheckpointError(
-            f"checkpoint {final} is complete but the pointer {root / 'latest'} could not be updated: "
-            f"{err.strerror or err} (latest_checkpoint() still finds the newest complete folder)"
-        ) from err
+    _make_root(root)
+    _write_step_folder(root, final, payloads, meta)
+    _point_latest(root, final)
     _prune(root, final, keep_last)
     return final
 
@@ -689,6 +760,129 @@ def _optimizer_problems(name: str, optimizer: torch.optim.Optimizer, saved: Mapp
                     f"optimizer {name!r} parameter {pid} {key}: expected {_shape(param)}, got {_shape(value)}"
                 )
     return problems
+
+
+@dataclass
+class _Problems:
+    """What does not match between a checkpoint and the live objects, gathered before anything is loaded."""
+
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+
+
+def _find_folder(folder: Path) -> Path:
+    """``folder`` itself when it holds ``meta.json``, else the newest complete checkpoint under it."""
+    if (folder / "meta.json").is_file():
+        return folder
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: no such checkpoint folder or directory")
+    found = latest_checkpoint(folder)
+    if found is None:
+        raise CheckpointError(f"{folder}: no complete checkpoint found (expected step-XXXXXXXX folders)")
+    return found
+
+
+def _compare_module_state(
+    name: str, target: Mapping[str, Any], saved: Mapping[str, torch.Tensor], problems: _Problems
+) -> None:
+    """Record the keys of module ``name`` that are missing, unexpected or of another shape in ``saved``."""
+    problems.missing += [f"{name}.{k} missing from the checkpoint" for k in target if k not in saved]
+    problems.unexpected += [
+        f"{name}.{k} in the checkpoint but not in the module" for k in saved if k not in target
+    ]
+    for key in (k for k in target if k in saved):
+        want, got = _shape(target[key]), _shape(saved[key])
+        if want != got:
+            problems.mismatched.append(f"{name}.{key} expected {want}, got {got}")
+
+
+def _read_module_states(
+    folder: Path, meta: Mapping[str, Any], modules: Mapping[str, nn.Module], problems: _Problems
+) -> dict[str, dict[str, torch.Tensor]]:
+    """The saved state of each requested module (verified), its differences recorded in ``problems``."""
+    states: dict[str, dict[str, torch.Tensor]] = {}
+    for name, module in modules.items():
+        filename = f"{name}.safetensors"
+        if filename not in meta["files"]:
+            problems.missing.append(f"{name} (module not in the checkpoint; it has {meta.get('modules')})")
+            continue
+        try:
+            saved = safetensors.torch.load(_read_verified(folder, meta, filename))
+        except CheckpointError:
+            raise
+        except Exception as err:  # the hash matched, so this is a writer bug or a foreign file
+            raise CheckpointError(f"{folder / filename}: not a valid safetensors file ({err})") from err
+        _compare_module_state(name, unwrap_model(module).state_dict(), saved, problems)
+        states[name] = saved
+    return states
+
+
+def _read_optimizer_states(
+    folder: Path,
+    meta: Mapping[str, Any],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    problems: _Problems,
+) -> dict[str, dict[str, Any]]:
+    """The saved state of each requested optimizer that fits it; the others are recorded in ``problems``."""
+    states: dict[str, dict[str, Any]] = {}
+    for name, optimizer in optimizers.items():
+        tname, jname = f"{name}.optimizer.safetensors", f"{name}.optimizer.json"
+        if tname not in meta["files"] or jname not in meta["files"]:
+            problems.missing.append(
+                f"{name} (optimizer not in the checkpoint; it has {meta.get('optimizers')})"
+            )
+            continue
+        tensors = safetensors.torch.load(_read_verified(folder, meta, tname))
+        try:
+            saved = _decode(json.loads(_read_verified(folder, meta, jname)), tensors)
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise CheckpointError(f"{folder / jname}: not a valid optimizer state ({err})") from err
+        mismatched = _optimizer_problems(name, optimizer, saved)
+        if mismatched:
+            problems.mismatched += mismatched
+        else:
+            states[name] = saved
+    return states
+
+
+def _read_scaler_states(
+    folder: Path, meta: Mapping[str, Any], scalers: Mapping[str, Any], problems: _Problems
+) -> dict[str, Any]:
+    """The saved state of each requested scaler; absent ones are recorded in ``problems``."""
+    states: dict[str, Any] = {}
+    for name in scalers:
+        filename = f"{name}.scaler.json"
+        if filename not in meta["files"]:
+            problems.missing.append(f"{name} (scaler not in the checkpoint; it has {meta.get('scalers')})")
+            continue
+        states[name] = _decode(json.loads(_read_verified(folder, meta, filename)), {})
+    return states
+
+
+def _load_modules(
+    modules: Mapping[str, nn.Module],
+    states: Mapping[str, Mapping[str, torch.Tensor]],
+    map_location: torch.device,
+    strict: bool,
+) -> None:
+    """Copy the saved tensors whose key and shape match into each (unwrapped) module."""
+    for name, saved in states.items():
+        target = unwrap_model(modules[name])
+        live = target.state_dict()
+        usable = {
+            k: v.to(map_location) for k, v in saved.items() if k in live and _shape(live[k]) == _shape(v)
+        }
+        target.load_state_dict(usable, strict=strict)
+
+
+def _load_states(kind: str, targets: Mapping[str, Any], states: Mapping[str, Any]) -> None:
+    """``load_state_dict`` on each optimizer or scaler (``kind``); a state that does not fit is named."""
+    for name, state in states.items():
+        try:
+            targets[name].load_state_dict(state)
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise CheckpointError(f"{kind} {name!r}: the saved state does not fit ({err})") from err
 
 
 def load_checkpoint(
@@ -740,108 +934,29 @@ def load_checkpoint(
     """  # noqa: E501
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a str or os.PathLike, got {type(path).__name__}")
-    modules = _check_names("modules", modules, "nn.Module")
-    optimizers = _check_names("optimizers", {} if optimizers is None else optimizers, "optimizers")
-    scalers = _check_names("scalers", {} if scalers is None else scalers, "GradScaler")
-    for name, module in modules.items():
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"modules[{name!r}]: expected an nn.Module, got {type(module).__name__}")
-    for name, optimizer in optimizers.items():
-        if not isinstance(optimizer, torch.optim.Optimizer):
-            raise TypeError(
-                f"optimizers[{name!r}]: expected a torch.optim.Optimizer, got {type(optimizer).__name__}"
-            )
-    if not isinstance(map_location, (str, torch.device)):
-        raise TypeError(f"map_location: expected a str or torch.device, got {type(map_location).__name__}")
-    map_location = torch.device(map_location)
+    modules, optimizers, scalers = _check_targets(modules, optimizers, scalers, check_scalers=False)
+    map_location = _check_map_location(map_location)
 
-    folder = Path(path)
-    if not (folder / "meta.json").is_file():
-        if not folder.is_dir():
-            raise CheckpointError(f"{folder}: no such checkpoint folder or directory")
-        found = latest_checkpoint(folder)
-        if found is None:
-            raise CheckpointError(f"{folder}: no complete checkpoint found (expected step-XXXXXXXX folders)")
-        folder = found
+    folder = _find_folder(Path(path))
     meta = _read_meta(folder)
     for filename in meta["files"]:
         if not (folder / filename).is_file():
             raise CheckpointError(f"{folder / filename}: missing; the checkpoint is incomplete")
 
-    missing: list[str] = []
-    unexpected: list[str] = []
-    mismatched: list[str] = []
-    module_states: dict[str, dict[str, torch.Tensor]] = {}
-    for name, module in modules.items():
-        filename = f"{name}.safetensors"
-        if filename not in meta["files"]:
-            missing.append(f"{name} (module not in the checkpoint; it has {meta.get('modules')})")
-            continue
-        try:
-            saved = safetensors.torch.load(_read_verified(folder, meta, filename))
-        except CheckpointError:
-            raise
-        except Exception as err:  # the hash matched, so this is a writer bug or a foreign file
-            raise CheckpointError(f"{folder / filename}: not a valid safetensors file ({err})") from err
-        target = unwrap_model(module).state_dict()
-        missing += [f"{name}.{k} missing from the checkpoint" for k in target if k not in saved]
-        unexpected += [
-            f"{name}.{k} in the checkpoint but not in the module" for k in saved if k not in target
-        ]
-        for key in (k for k in target if k in saved):
-            want, got = _shape(target[key]), _shape(saved[key])
-            if want != got:
-                mismatched.append(f"{name}.{key} expected {want}, got {got}")
-        module_states[name] = saved
-
-    optimizer_states: dict[str, dict[str, Any]] = {}
-    for name, optimizer in optimizers.items():
-        tname, jname = f"{name}.optimizer.safetensors", f"{name}.optimizer.json"
-        if tname not in meta["files"] or jname not in meta["files"]:
-            missing.append(f"{name} (optimizer not in the checkpoint; it has {meta.get('optimizers')})")
-            continue
-        tensors = safetensors.torch.load(_read_verified(folder, meta, tname))
-        try:
-            saved_opt = _decode(json.loads(_read_verified(folder, meta, jname)), tensors)
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise CheckpointError(f"{folder / jname}: not a valid optimizer state ({err})") from err
-        problems = _optimizer_problems(name, optimizer, saved_opt)
-        if problems:
-            mismatched += problems
-        else:
-            optimizer_states[name] = saved_opt
-
-    scaler_states: dict[str, Any] = {}
-    for name in scalers:
-        filename = f"{name}.scaler.json"
-        if filename not in meta["files"]:
-            missing.append(f"{name} (scaler not in the checkpoint; it has {meta.get('scalers')})")
-            continue
-        scaler_states[name] = _decode(json.loads(_read_verified(folder, meta, filename)), {})
-
-    if strict and (missing or unexpected or mismatched):
+    problems = _Problems()
+    module_states = _read_module_states(folder, meta, modules, problems)
+    optimizer_states = _read_optimizer_states(folder, meta, optimizers, problems)
+    scaler_states = _read_scaler_states(folder, meta, scalers, problems)
+    if strict and (problems.missing or problems.unexpected or problems.mismatched):
         raise CheckpointError(
-            "checkpoint from another configuration: " + _problem_list(mismatched + missing + unexpected)
+            "checkpoint from another configuration: "
+            + _problem_list(problems.mismatched + problems.missing + problems.unexpected)
         )
 
     # Everything checked: load.
-    for name, saved in module_states.items():
-        target = unwrap_model(modules[name])
-        live = target.state_dict()
-        usable = {
-            k: v.to(map_location) for k, v in saved.items() if k in live and _shape(live[k]) == _shape(v)
-        }
-        target.load_state_dict(usable, strict=strict)
-    for name, state in optimizer_states.items():
-        try:
-            optimizers[name].load_state_dict(state)
-        except (ValueError, KeyError, RuntimeError) as err:
-            raise CheckpointError(f"optimizer {name!r}: the saved state does not fit ({err})") from err
-    for name, state in scaler_states.items():
-        try:
-            scalers[name].load_state_dict(state)
-        except (RuntimeError, KeyError, ValueError) as err:
-            raise CheckpointError(f"scaler {name!r}: the saved state does not fit ({err})") from err
+    _load_modules(modules, module_states, map_location, strict)
+    _load_states("optimizer", optimizers, optimizer_states)
+    _load_states("scaler", scalers, scaler_states)
     if restore_rng and "rng.safetensors" in meta["files"]:
         _restore_rng(_read_verified(folder, meta, "rng.safetensors"))
     return CheckpointInfo(
@@ -849,7 +964,7 @@ def load_checkpoint(
         config=meta.get("config", {}),
         extra_state=meta.get("extra_state", {}),
         path=folder,
-        missing=tuple(missing),
-        unexpected=tuple(unexpected),
-        mismatched=tuple(mismatched),
+        missing=tuple(problems.missing),
+        unexpected=tuple(problems.unexpected),
+        mismatched=tuple(problems.mismatched),
     )

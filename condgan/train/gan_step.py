@@ -7,14 +7,15 @@ triples down), then the generator with the adversarial loss plus an optional rec
     L_D  = w_r * real_term(D(*real)) + w_m * fake_term(D(*mismatched)) + w_f * fake_term(D(fake.detach(), *c))
     L_G  = g_loss(D(fake, *c)) + reconstruction_weight * reconstruction(fake)
 
-This is how both FashionGAN stages train (reference doc section 3.1): stage 1 with ``c = (m(S0), d)`` and a
-cross-entropy reconstruction of the segmentation, stage 2 with ``c = (S, d)`` and an L1 reconstruction of the
-image.
+This is how both stages of the official FashionGAN code (zhusz/ICCV17-fashionGAN) train, ``fDx`` and ``fGx``
+in ``sr1/train.lua`` and ``ih1/train.lua``: stage 1 with ``c = (m(S0), d)`` and a cross-entropy reconstruction
+of the segmentation, stage 2 with ``c = (S, d)`` and an L1 reconstruction of the image.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -31,7 +32,7 @@ from condgan.losses import (
     matching_aware_d_loss,
     split_logits,
 )
-from condgan.train.precision import Precision, _check_on_nonfinite
+from condgan.train.precision import Precision, StepReport, _check_on_nonfinite
 
 __all__ = ["conditional_gan_step", "set_requires_grad"]
 
@@ -93,6 +94,163 @@ def _check_weights(d_weights: object) -> tuple[float, float, float]:
             f"d_weights: expected three non-negative floats (real, mismatch, fake), got {d_weights!r}"
         )
     return float(d_weights[0]), float(d_weights[1]), float(d_weights[2])
+
+
+def _check_networks(
+    generator: object, discriminator: object, g_optimizer: object, d_optimizer: object, precision: object
+) -> None:
+    for name, module in (("generator", generator), ("discriminator", discriminator)):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"{name}: expected an nn.Module, got {type(module).__name__}")
+    for name, opt in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer)):
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"{name}: expected a torch.optim.Optimizer, got {type(opt).__name__}")
+    if not isinstance(precision, Precision):
+        raise TypeError(
+            f"precision: expected a Precision from make_precision(), got {type(precision).__name__}"
+        )
+
+
+def _check_batch(
+    g_inputs: object, real: object, mismatched: object, fake_conditions: object
+) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...] | None]:
+    """Check the generator inputs and the three D input groups; return ``(real, mismatched)``."""
+    if not isinstance(g_inputs, tuple):
+        raise TypeError(f"g_inputs: expected a tuple of generator inputs, got {type(g_inputs).__name__}")
+    real = _check_group("real", real, None)
+    if mismatched is not None:
+        mismatched = _check_group("mismatched", mismatched, len(real))
+    if not isinstance(fake_conditions, tuple):
+        raise TypeError(f"fake_conditions: expected a tuple of tensors, got {type(fake_conditions).__name__}")
+    if len(fake_conditions) != len(real) - 1:
+        raise ValueError(
+            f"fake_conditions: expected {len(real) - 1} tensors (the conditions of real), "
+            f"got {len(fake_conditions)}"
+        )
+    for i, t in enumerate(fake_conditions):
+        check_tensor(f"fake_conditions[{i}]", t)
+    return real, mismatched
+
+
+def _check_reconstruction(reconstruction: object, reconstruction_weight: object) -> None:
+    if reconstruction is not None and not callable(reconstruction):
+        raise TypeError(
+            f"reconstruction: expected a callable fake -> scalar or None, got {type(reconstruction).__name__}"
+        )
+    if (
+        isinstance(reconstruction_weight, bool)
+        or not isinstance(reconstruction_weight, (int, float))
+        or not math.isfinite(reconstruction_weight)
+        or reconstruction_weight < 0
+    ):
+        raise ValueError(
+            f"reconstruction_weight: expected a finite float >= 0, got {reconstruction_weight!r}"
+        )
+
+
+def _check_stage_and_step(stage: object, step: object) -> None:
+    if not isinstance(stage, str):
+        raise TypeError(f"stage: expected a str, got {type(stage).__name__}")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise ValueError(f"step: expected an int >= 0, got {step!r}")
+
+
+def _d_parts(
+    fake: torch.Tensor,
+    real: tuple[torch.Tensor, ...],
+    mismatched: tuple[torch.Tensor, ...] | None,
+    fake_conditions: tuple[torch.Tensor, ...],
+    single_d_call: bool,
+) -> list[tuple[torch.Tensor, ...]]:
+    """Check the generator output and build D's input groups: real, [mismatched,] (fake.detach(), *c)."""
+    check_tensor("generator output", fake)
+    check_same_batch(
+        **{"generator output": fake}, **{f"fake_conditions[{i}]": t for i, t in enumerate(fake_conditions)}
+    )
+    fake_group = (fake.detach(), *fake_conditions)
+    parts = [real, fake_group] if mismatched is None else [real, mismatched, fake_group]
+    if single_d_call:
+        for i in range(len(real)):
+            shapes = [tuple(part[i].shape[1:]) for part in parts]
+            if len(set(shapes)) > 1:
+                raise ValueError(
+                    f"single_d_call: D input {i} must have the same per-sample shape in real, mismatched and "
+                    f"fake to be concatenated, got {shapes}"
+                )
+    return parts
+
+
+def _discriminate(
+    discriminator: nn.Module, parts: list[tuple[torch.Tensor, ...]], single_d_call: bool
+) -> tuple[torch.Tensor, ...]:
+    """D's logits for each part: one call on the concatenated batch, or one call per part."""
+    if single_d_call:
+        batched = [torch.cat([part[i] for part in parts], dim=0) for i in range(len(parts[0]))]
+        sizes = [part[0].shape[0] for part in parts]
+        return split_logits(discriminator(*batched), sizes)
+    logits_list = []
+    for k, part in enumerate(parts):  # under DDP only the last forward prepares the all-reduce
+        ctx = _no_sync(discriminator) if k < len(parts) - 1 else contextlib.nullcontext()
+        with ctx:
+            logits_list.append(discriminator(*part))
+    return tuple(logits_list)
+
+
+def _d_losses(
+    logits: tuple[torch.Tensor, ...], loss: str, weights: tuple[float, float, float], *, with_mismatch: bool
+) -> dict[str, torch.Tensor]:
+    """The D loss terms and total, in the order they are checked (a zero ``d_mismatch`` if unused)."""
+    w_real, w_mismatch, w_fake = weights
+    if not with_mismatch:
+        d_real = d_real_loss(logits[0], kind=loss)
+        d_fake = d_fake_loss(logits[1], kind=loss)
+        d_mismatch = torch.zeros((), device=d_real.device)
+        d_total = w_real * d_real + w_fake * d_fake
+    else:
+        d_total, d_real, d_mismatch, d_fake = matching_aware_d_loss(
+            logits[0], logits[1], logits[2], kind=loss, weights=(w_real, w_mismatch, w_fake)
+        )
+    return {"d_real": d_real, "d_mismatch": d_mismatch, "d_fake": d_fake, "d_total": d_total}
+
+
+def _reconstruction_term(
+    reconstruction: Callable[[torch.Tensor], torch.Tensor] | None, fake: torch.Tensor, device: torch.device
+) -> torch.Tensor:
+    """``reconstruction(fake)`` checked to be a scalar, as a 0-d tensor; zero without a reconstruction."""
+    if reconstruction is None:
+        return torch.zeros((), device=device)
+    g_rec = reconstruction(fake)
+    check_tensor("reconstruction(fake)", g_rec)
+    if g_rec.numel() != 1:
+        raise ValueError(f"reconstruction(fake): expected a scalar, got shape {tuple(g_rec.shape)}")
+    return g_rec.reshape(())
+
+
+def _g_losses(
+    discriminator: nn.Module,
+    fake: torch.Tensor,
+    fake_conditions: tuple[torch.Tensor, ...],
+    loss: str,
+    reconstruction: Callable[[torch.Tensor], torch.Tensor] | None,
+    reconstruction_weight: float,
+) -> dict[str, torch.Tensor]:
+    """``g_adv, g_rec, g_total`` (in the order they are checked), D judging the non-detached fake."""
+    g_adv = g_loss(discriminator(fake, *fake_conditions), kind=loss)
+    g_rec = _reconstruction_term(reconstruction, fake, g_adv.device)
+    g_total = g_adv + reconstruction_weight * g_rec
+    return {"g_adv": g_adv, "g_rec": g_rec, "g_total": g_total}
+
+
+def _step_result(d_report: StepReport, g_report: StepReport) -> dict[str, float]:
+    """The returned floats in their documented order, ``skipped``, then the gradient norms if computed."""
+    out: dict[str, float] = {**d_report.values, **g_report.values}
+    ordered = ["d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"]
+    result: dict[str, float] = {k: out[k] for k in ordered}
+    result["skipped"] = int(not d_report.stepped) + int(not g_report.stepped)
+    for k in ("d_grad_norm", "g_grad_norm"):
+        if k in out:
+            result[k] = out[k]
+    return result
 
 
 def conditional_gan_step(
@@ -176,137 +334,37 @@ def conditional_gan_step(
         ['d_fake', 'd_grad_norm', 'd_mismatch', 'd_real', 'd_total', 'g_adv', 'g_grad_norm', 'g_rec',
          'g_total', 'skipped']
     """
-    for name, module in (("generator", generator), ("discriminator", discriminator)):
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"{name}: expected an nn.Module, got {type(module).__name__}")
-    for name, opt in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer)):
-        if not isinstance(opt, torch.optim.Optimizer):
-            raise TypeError(f"{name}: expected a torch.optim.Optimizer, got {type(opt).__name__}")
-    if not isinstance(precision, Precision):
-        raise TypeError(
-            f"precision: expected a Precision from make_precision(), got {type(precision).__name__}"
-        )
-    if not isinstance(g_inputs, tuple):
-        raise TypeError(f"g_inputs: expected a tuple of generator inputs, got {type(g_inputs).__name__}")
-    real = _check_group("real", real, None)
-    if mismatched is not None:
-        mismatched = _check_group("mismatched", mismatched, len(real))
-    if not isinstance(fake_conditions, tuple):
-        raise TypeError(f"fake_conditions: expected a tuple of tensors, got {type(fake_conditions).__name__}")
-    if len(fake_conditions) != len(real) - 1:
-        raise ValueError(
-            f"fake_conditions: expected {len(real) - 1} tensors (the conditions of real), "
-            f"got {len(fake_conditions)}"
-        )
-    for i, t in enumerate(fake_conditions):
-        check_tensor(f"fake_conditions[{i}]", t)
-    if reconstruction is not None and not callable(reconstruction):
-        raise TypeError(
-            f"reconstruction: expected a callable fake -> scalar or None, got {type(reconstruction).__name__}"
-        )
-    if (
-        isinstance(reconstruction_weight, bool)
-        or not isinstance(reconstruction_weight, (int, float))
-        or not math.isfinite(reconstruction_weight)
-        or reconstruction_weight < 0
-    ):
-        raise ValueError(
-            f"reconstruction_weight: expected a finite float >= 0, got {reconstruction_weight!r}"
-        )
+    _check_networks(generator, discriminator, g_optimizer, d_optimizer, precision)
+    real, mismatched = _check_batch(g_inputs, real, mismatched, fake_conditions)
+    _check_reconstruction(reconstruction, reconstruction_weight)
     if loss not in ADVERSARIAL_KINDS:
         raise ValueError(f"loss: expected one of {list(ADVERSARIAL_KINDS)}, got {loss!r}")
-    w_real, w_mismatch, w_fake = _check_weights(d_weights)
+    weights = _check_weights(d_weights)
     _check_on_nonfinite(on_nonfinite)
-    if not isinstance(stage, str):
-        raise TypeError(f"stage: expected a str, got {type(stage).__name__}")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step: expected an int >= 0, got {step!r}")
+    _check_stage_and_step(stage, step)
+    backward = functools.partial(
+        precision.backward_step, check_finite=check_finite, on_nonfinite=on_nonfinite, stage=stage, step=step
+    )
 
     with precision.autocast():
         fake = generator(*g_inputs)
-    check_tensor("generator output", fake)
-    check_same_batch(
-        **{"generator output": fake}, **{f"fake_conditions[{i}]": t for i, t in enumerate(fake_conditions)}
-    )
-    fake_group = (fake.detach(), *fake_conditions)
-    parts = [real, fake_group] if mismatched is None else [real, mismatched, fake_group]
-    if single_d_call:
-        for i in range(len(real)):
-            shapes = [tuple(part[i].shape[1:]) for part in parts]
-            if len(set(shapes)) > 1:
-                raise ValueError(
-                    f"single_d_call: D input {i} must have the same per-sample shape in real, mismatched and "
-                    f"fake to be concatenated, got {shapes}"
-                )
+    parts = _d_parts(fake, real, mismatched, fake_conditions, single_d_call)
 
     # ---- discriminator step ----
     set_requires_grad(discriminator, True)
     with precision.autocast():
-        if single_d_call:
-            batched = [torch.cat([part[i] for part in parts], dim=0) for i in range(len(real))]
-            sizes = [part[0].shape[0] for part in parts]
-            logits = split_logits(discriminator(*batched), sizes)
-        else:
-            logits_list = []
-            for k, part in enumerate(parts):  # under DDP only the last forward prepares the all-reduce
-                ctx = _no_sync(discriminator) if k < len(parts) - 1 else contextlib.nullcontext()
-                with ctx:
-                    logits_list.append(discriminator(*part))
-            logits = tuple(logits_list)
-        if mismatched is None:
-            d_real = d_real_loss(logits[0], kind=loss)
-            d_fake = d_fake_loss(logits[1], kind=loss)
-            d_mismatch = torch.zeros((), device=d_real.device)
-            d_total = w_real * d_real + w_fake * d_fake
-        else:
-            d_total, d_real, d_mismatch, d_fake = matching_aware_d_loss(
-                logits[0], logits[1], logits[2], kind=loss, weights=(w_real, w_mismatch, w_fake)
-            )
-    d_report = precision.backward_step(
-        d_total,
-        d_optimizer,
-        losses={"d_real": d_real, "d_mismatch": d_mismatch, "d_fake": d_fake, "d_total": d_total},
-        check_finite=check_finite,
-        on_nonfinite=on_nonfinite,
-        stage=stage,
-        step=step,
-        grad_norm_name="d_grad_norm",
-    )
+        logits = _discriminate(discriminator, parts, single_d_call)
+        d_losses = _d_losses(logits, loss, weights, with_mismatch=mismatched is not None)
+    d_report = backward(d_losses["d_total"], d_optimizer, losses=d_losses, grad_norm_name="d_grad_norm")
 
     # ---- generator step ----
     set_requires_grad(discriminator, False)
     try:
         with precision.autocast(), _no_sync(discriminator):
-            g_adv = g_loss(discriminator(fake, *fake_conditions), kind=loss)
-            if reconstruction is not None:
-                g_rec = reconstruction(fake)
-                check_tensor("reconstruction(fake)", g_rec)
-                if g_rec.numel() != 1:
-                    raise ValueError(
-                        f"reconstruction(fake): expected a scalar, got shape {tuple(g_rec.shape)}"
-                    )
-                g_rec = g_rec.reshape(())
-            else:
-                g_rec = torch.zeros((), device=g_adv.device)
-            g_total = g_adv + reconstruction_weight * g_rec
-        g_report = precision.backward_step(
-            g_total,
-            g_optimizer,
-            losses={"g_adv": g_adv, "g_rec": g_rec, "g_total": g_total},
-            check_finite=check_finite,
-            on_nonfinite=on_nonfinite,
-            stage=stage,
-            step=step,
-            grad_norm_name="g_grad_norm",
-        )
+            g_losses = _g_losses(
+                discriminator, fake, fake_conditions, loss, reconstruction, reconstruction_weight
+            )
+        g_report = backward(g_losses["g_total"], g_optimizer, losses=g_losses, grad_norm_name="g_grad_norm")
     finally:
         set_requires_grad(discriminator, True)
-
-    out: dict[str, float] = {**d_report.values, **g_report.values}
-    ordered = ["d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"]
-    result: dict[str, float] = {k: out[k] for k in ordered}
-    result["skipped"] = int(not d_report.stepped) + int(not g_report.stepped)
-    for k in ("d_grad_norm", "g_grad_norm"):
-        if k in out:
-            result[k] = out[k]
-    return result
+    return _step_result(d_report, g_report)
