@@ -9,22 +9,20 @@
 - [`region_keep`][condgan.layers.region_keep]: keep a source's regions (hair, face) in a generated
   segmentation.
 - [`seg_encoding`][condgan.layers.seg_encoding]: the official stage-2 condition (colour code, blur, offset).
+- [`create_norm`][condgan.layers.create_norm] / [`create_act`][condgan.layers.create_act]: the norm and
+  activation factories behind every block's ``norm=`` and ``act=``.
+- [`conv_norm_act`][condgan.layers.conv_norm_act]: ``ConvNormAct`` and the DCGAN down / up / 3x3 blocks.
+- [`unet`][condgan.layers.unet]: the pix2pix U-Net encoder and decoder halves.
+- [`weight_init`][condgan.layers.weight_init]: the DCGAN initialisation of the official networks.
+
+Importing this package needs only torch and einops: kornia is imported when a blur is computed.
 """
 
-from condgan.layers.blocks import (
-    Conv3x3Block,
-    ConvNormAct,
-    DownBlock,
-    UNetDecoder,
-    UNetEncoder,
-    UpBlock,
-    get_activation,
-    get_norm_layer,
-    init_weights,
-    unet_channels,
-)
 from condgan.layers.compositional import MASK_KINDS, CompositionalMapping, compose_regions
 from condgan.layers.conditioning import DesignCode, TileConcat, assemble_design_code, concat_code, tile_code
+from condgan.layers.conv_norm_act import Conv3x3Block, ConvNormAct, DownBlock, UpBlock
+from condgan.layers.create_act import get_activation
+from condgan.layers.create_norm import get_norm_layer
 from condgan.layers.label_maps import (
     ATR_18_TO_7,
     ATR_LABELS,
@@ -54,6 +52,8 @@ from condgan.layers.seg_encoding import (
     color_code_segmentation,
 )
 from condgan.layers.spatial_constraint import SPATIAL_CONSTRAINT_MODES, SpatialConstraint, spatial_constraint
+from condgan.layers.unet import UNetDecoder, UNetEncoder, unet_channels
+from condgan.layers.weight_init import init_weights
 
 __all__ = [
     # label_maps
@@ -100,15 +100,18 @@ __all__ = [
     "BORDER_TYPES",
     "color_code_segmentation",
     "ColorCodeEncoding",
-    # blocks
+    # create_norm, create_act
     "get_norm_layer",
     "get_activation",
+    # conv_norm_act
     "ConvNormAct",
     "DownBlock",
     "UpBlock",
     "Conv3x3Block",
+    # unet
     "UNetEncoder",
     "UNetDecoder",
     "unet_channels",
+    # weight_init
     "init_weights",
 ]

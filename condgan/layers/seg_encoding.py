@@ -15,6 +15,8 @@ the input size, i.e. zero padding. Zero padding pulls the two outermost pixel ro
 dark frame that does not exist in the segmentation. We pad with ``"replicate"`` by default, which keeps a
 uniform region (the background, or a leg that leaves the frame) uniform up to the border;
 ``border_type="constant"`` reproduces the official zero padding exactly.
+
+The blur is ``kornia.filters.gaussian_blur2d``; kornia is imported on the first blur, not with this module.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import einops
-import kornia
 import torch
 from torch import nn
 
@@ -166,6 +167,8 @@ def color_code_segmentation(
         colors = colors.to(segmentation.device)
         image = einops.rearrange(colors[segmentation.long()], "b h w c -> b c h w")
     if kernel_size > 1:
+        import kornia.filters  # here, not at module level: importing condgan.layers needs no kornia
+
         image = kornia.filters.gaussian_blur2d(
             image, (kernel_size, kernel_size), (float(sigma), float(sigma)), border_type=border_type
         )

@@ -9,7 +9,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from condgan._checks import _short, check_dtype_like, check_positive_int, check_rank, check_tensor
-from condgan.layers.blocks import Conv3x3Block, DownBlock, NormSpec
+from condgan.layers.conv_norm_act import Conv3x3Block, DownBlock
+from condgan.layers.create_norm import NormSpec
 
 CONDITION_ENCODERS = ("conv3x3", "strided")
 
@@ -198,3 +199,65 @@ def build_condition_encoder(
         )
         prev = c
     return nn.Sequential(*layers)
+
+
+def build_condition_branch(
+    kind: str,
+    in_channels: int,
+    size: int,
+    channels: object,
+    *,
+    fuse_at: int | None,
+    resolutions: Sequence[int],
+    first_norm: bool,
+    norm: NormSpec,
+    bias: bool | None,
+    spectral_norm: bool,
+) -> tuple[nn.Sequential | None, int | None, int]:
+    """Check and build the encoder of a spatial condition that joins the image stream at ``fuse_at``.
+
+    The ``(B, in_channels, size, size)`` condition must reach ``fuse_at`` exactly: ``size == fuse_at`` for
+    ``"conv3x3"``, ``size == fuse_at * 2**len(channels)`` for ``"strided"``; ``fuse_at`` must be one of the
+    image stream's ``resolutions``.
+
+    Returns:
+        ``(encoder, fuse_at, out_channels)``; ``(None, None, 0)`` without a condition (``in_channels == 0``).
+    """
+    if not in_channels:
+        return None, None, 0
+    check_power_of_two("condition_size", size)
+    channels = check_channels_list("condition_encoder_channels", channels)
+    if fuse_at not in resolutions:
+        raise ValueError(f"fuse_at: expected one of the resolutions {list(resolutions)}, got {fuse_at!r}")
+    reach = fuse_at if kind == "conv3x3" else fuse_at * 2 ** len(channels)
+    if size != reach:
+        raise ValueError(
+            f"condition_size: expected {reach} (the {kind!r} encoder with "
+            f"{len(channels)} blocks meets the image stream at fuse_at={fuse_at}), "
+            f"got {size}"
+        )
+    encoder = build_condition_encoder(
+        kind, in_channels, channels, first_norm=first_norm, norm=norm, bias=bias, spectral_norm=spectral_norm
+    )
+    return encoder, fuse_at, channels[-1]
+
+
+def resolve_mid_at(mid_at: int | None, mid_channels: Sequence[int], resolutions: Sequence[int]) -> int | None:
+    """``mid_at`` checked against the ``resolutions``, or ``None`` when there are no mid blocks."""
+    if not mid_channels:
+        return None
+    if mid_at not in resolutions:
+        raise ValueError(f"mid_at: expected one of the resolutions {list(resolutions)}, got {mid_at!r}")
+    return mid_at
+
+
+def build_mid_blocks(
+    in_channels: int, channels: Sequence[int], *, norm: NormSpec, bias: bool | None, spectral_norm: bool
+) -> nn.Sequential:
+    """The 3x3 "mid" blocks (conv 3x3 -> norm -> LeakyReLU(0.2)) at one resolution: ``in_channels ->
+    channels[-1]``."""
+    blocks = []
+    for c in channels:
+        blocks.append(Conv3x3Block(in_channels, c, norm=norm, bias=bias, spectral_norm=spectral_norm))
+        in_channels = c
+    return nn.Sequential(*blocks)

@@ -8,12 +8,14 @@ import torch
 from torch import nn
 
 from condgan._checks import check_bool, check_positive_int
-from condgan.layers.blocks import Conv3x3Block, ConvNormAct, DownBlock, NormSpec
 from condgan.layers.conditioning import concat_code
+from condgan.layers.conv_norm_act import ConvNormAct, DownBlock
+from condgan.layers.create_norm import NormSpec
 from condgan.nets._common import (
     CONDITION_ENCODERS,
     CodeReduction,
-    build_condition_encoder,
+    build_condition_branch,
+    build_mid_blocks,
     check_batch,
     check_channels_list,
     check_choice,
@@ -21,9 +23,9 @@ from condgan.nets._common import (
     check_nonneg_int,
     check_optional_bool,
     check_optional_int,
-    check_power_of_two,
     check_vector_input,
     first_weight,
+    resolve_mid_at,
 )
 from condgan.nets.projection import ProjectionHead
 
@@ -37,7 +39,7 @@ class ConditionalDiscriminator(nn.Module):
 
     Data flow (``channels[i]`` lives at ``r = image_size / 2**(i+1)``; the last level must be 4x4)::
 
-        x = softmax(x) if input_softmax                          (official stage-1 D, reference doc §2.3)
+        x = softmax(x) if input_softmax                          (as the official stage-1 sr1 D does)
         for each DownBlock i (conv 4x4 s2 p1 -> BN -> LReLU; no BN on the first):
             x = block(x)                                          now at resolution r
             if r == fuse_at: x = [x, encode(condition)]
@@ -68,7 +70,7 @@ class ConditionalDiscriminator(nn.Module):
         code_reduced_dim: output of the code reduction ``Linear -> BN -> LReLU`` (``None``: the raw code).
         head: ``"concat"`` (tile the code at 4x4, official) or ``"projection"``.
         head_channels: channels of the 1x1 conv of the ``"concat"`` head.
-        norm: see [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer].
+        norm: see [`condgan.layers.create_norm.get_norm_layer`][condgan.layers.create_norm.get_norm_layer].
         bias: conv biases (``None``: only where no norm follows; official: ``False``).
         spectral_norm: spectral normalisation on every conv and linear layer of the trunk and head.
 
@@ -126,37 +128,19 @@ class ConditionalDiscriminator(nn.Module):
         check_bool("spectral_norm", spectral_norm)
         self.image_size = 4 * 2 ** len(channels)
         resolutions = [self.image_size // 2 ** (i + 1) for i in range(len(channels))]
+        block = {"norm": norm, "bias": bias, "spectral_norm": spectral_norm}  # every conv block's options
 
-        if condition_channels:
-            check_power_of_two("condition_size", condition_size)
-            enc_channels = check_channels_list("condition_encoder_channels", condition_encoder_channels)
-            if fuse_at not in resolutions:
-                raise ValueError(f"fuse_at: expected one of the resolutions {resolutions}, got {fuse_at!r}")
-            reach = fuse_at if condition_encoder == "conv3x3" else fuse_at * 2 ** len(enc_channels)
-            if condition_size != reach:
-                raise ValueError(
-                    f"condition_size: expected {reach} (the {condition_encoder!r} encoder with "
-                    f"{len(enc_channels)} blocks meets the image stream at fuse_at={fuse_at}), "
-                    f"got {condition_size}"
-                )
-            self.condition_encoder = build_condition_encoder(
-                condition_encoder,
-                condition_channels,
-                enc_channels,
-                first_norm=False,
-                norm=norm,
-                bias=bias,
-                spectral_norm=spectral_norm,
-            )
-            cond_out = enc_channels[-1]
-        else:
-            self.condition_encoder = None
-            fuse_at, cond_out = None, 0
-        if mid_channels:
-            if mid_at not in resolutions:
-                raise ValueError(f"mid_at: expected one of the resolutions {resolutions}, got {mid_at!r}")
-        else:
-            mid_at = None
+        self.condition_encoder, fuse_at, cond_out = build_condition_branch(
+            condition_encoder,
+            condition_channels,
+            condition_size,
+            condition_encoder_channels,
+            fuse_at=fuse_at,
+            resolutions=resolutions,
+            first_norm=False,
+            **block,
+        )
+        mid_at = resolve_mid_at(mid_at, mid_channels, resolutions)
 
         self.in_channels = in_channels
         self.input_softmax = input_softmax
@@ -167,9 +151,32 @@ class ConditionalDiscriminator(nn.Module):
         self.code_dim = code_dim
         self.head_kind = head
 
-        blocks = []
-        self.mid = None
-        prev = in_channels
+        self.mid, self.blocks, prev = self._build_trunk(
+            in_channels, channels, resolutions, cond_out, mid_channels, first_norm=first_norm, **block
+        )
+        self.resolutions = tuple(resolutions)
+        self.code_branch = CodeReduction(
+            code_dim, code_reduced_dim, norm=True, bias=bias, spectral_norm=spectral_norm
+        )
+        self.head = self._build_head(head, prev, self.code_branch.out_dim, head_channels, **block)
+
+    def _build_trunk(
+        self,
+        in_channels: int,
+        channels: tuple[int, ...],
+        resolutions: list[int],
+        cond_out: int,
+        mid_channels: tuple[int, ...],
+        *,
+        first_norm: bool,
+        norm: NormSpec,
+        bias: bool | None,
+        spectral_norm: bool,
+    ) -> tuple[nn.Sequential | None, nn.ModuleList, int]:
+        """The image stream's DownBlocks and the mid blocks, built level by level in the order
+        [`features`][condgan.nets.conditional_discriminator.ConditionalDiscriminator.features] runs them;
+        returns ``(mid, blocks, channels at 4x4)``."""
+        mid, blocks, prev = None, [], in_channels
         for i, (c, res) in enumerate(zip(channels, resolutions, strict=True)):
             blocks.append(
                 DownBlock(
@@ -181,50 +188,54 @@ class ConditionalDiscriminator(nn.Module):
                 )
             )
             prev = c
-            if res == fuse_at:
+            if res == self.fuse_at:
                 prev += cond_out
-            if res == mid_at:
-                mids = []
-                for m in mid_channels:
-                    mids.append(Conv3x3Block(prev, m, norm=norm, bias=bias, spectral_norm=spectral_norm))
-                    prev = m
-                self.mid = nn.Sequential(*mids)
-        self.blocks = nn.ModuleList(blocks)
-        self.resolutions = tuple(resolutions)
+            if res == self.mid_at:
+                mid = build_mid_blocks(prev, mid_channels, norm=norm, bias=bias, spectral_norm=spectral_norm)
+                prev = mid_channels[-1]
+        return mid, nn.ModuleList(blocks), prev
 
-        self.code_branch = CodeReduction(
-            code_dim, code_reduced_dim, norm=True, bias=bias, spectral_norm=spectral_norm
-        )
-        code_out = self.code_branch.out_dim
+    def _build_head(
+        self,
+        head: str,
+        in_channels: int,
+        code_out: int,
+        head_channels: int,
+        *,
+        norm: NormSpec,
+        bias: bool | None,
+        spectral_norm: bool,
+    ) -> nn.Module:
+        """The 4x4 head on features of ``in_channels`` and a reduced code of ``code_out``: ``conv1x1 -> norm
+        -> LReLU -> conv4x4 valid`` on ``[x, tile(code)]`` (``"concat"``) or a projection."""
         if head == "projection":
-            if code_dim == 0:
+            if self.code_dim == 0:
                 raise ValueError(
                     "head: expected 'concat' when code_dim=0 (a projection needs a code), got 'projection'"
                 )
-            self.head = ProjectionHead(
-                in_channels=prev, code_dim=code_out, pool="sum", spectral_norm=spectral_norm
+            return ProjectionHead(
+                in_channels=in_channels, code_dim=code_out, pool="sum", spectral_norm=spectral_norm
             )
-        else:
-            self.head = nn.Sequential(
-                ConvNormAct(
-                    prev + code_out,
-                    head_channels,
-                    kernel_size=1,
-                    norm=norm,
-                    bias=bias,
-                    spectral_norm=spectral_norm,
-                ),
-                ConvNormAct(
-                    head_channels,
-                    1,
-                    kernel_size=4,
-                    padding=0,
-                    norm="none",
-                    act="none",
-                    bias=bias,
-                    spectral_norm=spectral_norm,
-                ),
-            )
+        return nn.Sequential(
+            ConvNormAct(
+                in_channels + code_out,
+                head_channels,
+                kernel_size=1,
+                norm=norm,
+                bias=bias,
+                spectral_norm=spectral_norm,
+            ),
+            ConvNormAct(
+                head_channels,
+                1,
+                kernel_size=4,
+                padding=0,
+                norm="none",
+                act="none",
+                bias=bias,
+                spectral_norm=spectral_norm,
+            ),
+        )
 
     def features(self, x: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         """The trunk: ``(B, C, 4, 4)`` features before the code enters (inputs checked by

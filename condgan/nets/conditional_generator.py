@@ -1,7 +1,7 @@
 """DCGAN-style conditional generator: noise + code projected to 4x4, up-sampled, fused with a condition.
 
-This one class builds both official FashionGAN DCGAN-style generators (reference doc §2.3, §2.4) and their
-variants:
+This one class builds both official FashionGAN DCGAN-style generators, ``sr1`` and ``ih1`` (their layer
+tables: [the official networks](../nets.md#the-official-networks)), and their variants:
 
 * stage 1 ``sr1``: fusion at 8x8 with the 4x8x8 spatial constraint encoded by two 3x3 conv blocks, 3x3 "mid"
   blocks at 16x16, 7-channel logits at 128x128;
@@ -20,11 +20,13 @@ import torch
 from torch import nn
 
 from condgan._checks import check_bool, check_positive_int
-from condgan.layers.blocks import Conv3x3Block, ConvNormAct, NormSpec, UpBlock
+from condgan.layers.conv_norm_act import ConvNormAct, UpBlock
+from condgan.layers.create_norm import NormSpec
 from condgan.nets._common import (
     CONDITION_ENCODERS,
     CodeReduction,
-    build_condition_encoder,
+    build_condition_branch,
+    build_mid_blocks,
     check_batch,
     check_channels_list,
     check_choice,
@@ -32,14 +34,33 @@ from condgan.nets._common import (
     check_nonneg_int,
     check_optional_bool,
     check_optional_int,
-    check_power_of_two,
     check_vector_input,
     first_weight,
+    resolve_mid_at,
 )
 
 __all__ = ["ConditionalGenerator", "GENERATOR_OUTPUTS"]
 
 GENERATOR_OUTPUTS = ("logits", "image", "regions")
+
+
+def _check_num_regions(output: str, num_regions: object) -> None:
+    """``num_regions`` is required for, and only for, ``output="regions"``."""
+    if output == "regions":
+        if num_regions is None:
+            raise ValueError("num_regions: expected a positive int with output='regions', got None")
+        check_positive_int("num_regions", num_regions)
+    elif num_regions is not None:
+        raise ValueError(f"num_regions: expected None unless output='regions', got {num_regions!r}")
+
+
+def _check_input_dim(in_dim: int) -> int:
+    """The size of ``[z, reduce(code)]``, which the stem projects to 4x4: at least 1."""
+    if in_dim == 0:
+        raise ValueError(
+            "noise_dim: expected noise_dim + code_dim > 0 (the projection needs an input), got 0"
+        )
+    return in_dim
 
 
 class ConditionalGenerator(nn.Module):
@@ -85,7 +106,7 @@ class ConditionalGenerator(nn.Module):
         mid_at: resolution of the 3x3 mid blocks (after the fusion when equal to ``fuse_at``).
         mid_channels: output channels of the mid blocks (empty: none).
         norm: normalisation of every block but the last (see
-            [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer]).
+            [`condgan.layers.create_norm.get_norm_layer`][condgan.layers.create_norm.get_norm_layer]).
         bias: conv and linear biases (``None``: only where no norm follows; the official ``sr1``/``ih1`` use
             ``False`` everywhere).
         spectral_norm: spectral normalisation on every conv.
@@ -127,12 +148,7 @@ class ConditionalGenerator(nn.Module):
         super().__init__()
         check_choice("output", output, GENERATOR_OUTPUTS)
         check_positive_int("out_channels", out_channels)
-        if output == "regions":
-            if num_regions is None:
-                raise ValueError("num_regions: expected a positive int with output='regions', got None")
-            check_positive_int("num_regions", num_regions)
-        elif num_regions is not None:
-            raise ValueError(f"num_regions: expected None unless output='regions', got {num_regions!r}")
+        _check_num_regions(output, num_regions)
         check_nonneg_int("noise_dim", noise_dim)
         check_nonneg_int("code_dim", code_dim)
         up_channels = check_channels_list("up_channels", up_channels)
@@ -145,46 +161,23 @@ class ConditionalGenerator(nn.Module):
         mid_channels = check_channels_list("mid_channels", mid_channels, allow_empty=True)
         resolutions = [4 * 2**i for i in range(len(up_channels))]
         self.image_size = 4 * 2 ** len(up_channels)
+        block = {"norm": norm, "bias": bias, "spectral_norm": spectral_norm}  # every conv block's options
 
         self.code_branch = CodeReduction(code_dim, code_reduced_dim, norm=False, bias=bias)
-        in_dim = noise_dim + self.code_branch.out_dim
-        if in_dim == 0:
-            raise ValueError(
-                "noise_dim: expected noise_dim + code_dim > 0 (the projection needs an input), got 0"
-            )
-
-        if condition_channels:
-            check_power_of_two("condition_size", condition_size)
-            enc_channels = check_channels_list("condition_encoder_channels", condition_encoder_channels)
-            if fuse_at not in resolutions:
-                raise ValueError(f"fuse_at: expected one of the resolutions {resolutions}, got {fuse_at!r}")
-            reach = fuse_at if condition_encoder == "conv3x3" else fuse_at * 2 ** len(enc_channels)
-            if condition_size != reach:
-                raise ValueError(
-                    f"condition_size: expected {reach} (the {condition_encoder!r} encoder with "
-                    f"{len(enc_channels)} blocks meets the image stream at fuse_at={fuse_at}), "
-                    f"got {condition_size}"
-                )
-            self.condition_encoder = build_condition_encoder(
-                condition_encoder,
-                condition_channels,
-                enc_channels,
-                first_norm=True,
-                norm=norm,
-                bias=bias,
-                spectral_norm=spectral_norm,
-            )
-            cond_out = enc_channels[-1]
-        else:
-            self.condition_encoder = None
-            fuse_at, cond_out = None, 0
-        if mid_channels:
-            if mid_at not in resolutions:
-                raise ValueError(f"mid_at: expected one of the resolutions {resolutions}, got {mid_at!r}")
-            if fuse_at is not None and mid_at < fuse_at:
-                raise ValueError(f"mid_at: expected a resolution >= fuse_at={fuse_at}, got {mid_at}")
-        else:
-            mid_at = None
+        in_dim = _check_input_dim(noise_dim + self.code_branch.out_dim)
+        self.condition_encoder, fuse_at, cond_out = build_condition_branch(
+            condition_encoder,
+            condition_channels,
+            condition_size,
+            condition_encoder_channels,
+            fuse_at=fuse_at,
+            resolutions=resolutions,
+            first_norm=True,
+            **block,
+        )
+        mid_at = resolve_mid_at(mid_at, mid_channels, resolutions)
+        if mid_at is not None and fuse_at is not None and mid_at < fuse_at:
+            raise ValueError(f"mid_at: expected a resolution >= fuse_at={fuse_at}, got {mid_at}")
 
         self.output = output
         self.out_channels = out_channels
@@ -197,37 +190,41 @@ class ConditionalGenerator(nn.Module):
         self.mid_at = mid_at
 
         self.stem = ConvNormAct(
-            in_dim,
-            up_channels[0],
-            kernel_size=4,
-            stride=1,
-            padding=0,
-            transposed=True,
-            norm=norm,
-            act="relu",
-            bias=bias,
-            spectral_norm=spectral_norm,
+            in_dim, up_channels[0], kernel_size=4, stride=1, padding=0, transposed=True, act="relu", **block
         )
-        self.mid = None
-        ups = []
-        prev = up_channels[0]
+        self.mid, self.ups, prev = self._build_levels(
+            up_channels, resolutions, cond_out, mid_channels, **block
+        )
+        final_out = out_channels * (num_regions or 1)
+        self.final = UpBlock(prev, final_out, norm="none", act="none", bias=bias, spectral_norm=spectral_norm)
+
+    def _build_levels(
+        self,
+        up_channels: tuple[int, ...],
+        resolutions: list[int],
+        cond_out: int,
+        mid_channels: tuple[int, ...],
+        *,
+        norm: NormSpec,
+        bias: bool | None,
+        spectral_norm: bool,
+    ) -> tuple[nn.Sequential | None, nn.ModuleList, int]:
+        """The mid blocks and the UpBlocks after the stem, built level by level (4, 8, ...) in the order
+        [`forward`][condgan.nets.conditional_generator.ConditionalGenerator.forward] runs them; returns
+        ``(mid, ups, channels of the last level)``."""
+        mid, ups, prev = None, [], up_channels[0]
         for i, res in enumerate(resolutions):
-            if res == fuse_at:
+            if res == self.fuse_at:
                 prev += cond_out
-            if res == mid_at:
-                mids = []
-                for c in mid_channels:
-                    mids.append(Conv3x3Block(prev, c, norm=norm, bias=bias, spectral_norm=spectral_norm))
-                    prev = c
-                self.mid = nn.Sequential(*mids)
+            if res == self.mid_at:
+                mid = build_mid_blocks(prev, mid_channels, norm=norm, bias=bias, spectral_norm=spectral_norm)
+                prev = mid_channels[-1]
             if i + 1 < len(up_channels):
                 ups.append(
                     UpBlock(prev, up_channels[i + 1], norm=norm, bias=bias, spectral_norm=spectral_norm)
                 )
                 prev = up_channels[i + 1]
-        self.ups = nn.ModuleList(ups)
-        final_out = out_channels * (num_regions or 1)
-        self.final = UpBlock(prev, final_out, norm="none", act="none", bias=bias, spectral_norm=spectral_norm)
+        return mid, nn.ModuleList(ups), prev
 
     def forward(
         self, z: torch.Tensor | None, code: torch.Tensor | None, condition: torch.Tensor | None = None

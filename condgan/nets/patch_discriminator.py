@@ -1,4 +1,4 @@
-"""PatchGAN discriminator with a tiled code (the official ``ih1_skip`` D, reference doc §2.4)."""
+"""PatchGAN discriminator with a tiled code (the official ``ih1_skip`` D, the released stage-2 default)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from condgan._checks import check_bool, check_positive_int
-from condgan.layers.blocks import ConvNormAct, DownBlock, NormSpec
 from condgan.layers.conditioning import concat_code
+from condgan.layers.conv_norm_act import ConvNormAct, DownBlock
+from condgan.layers.create_norm import NormSpec
 from condgan.nets._common import (
     CodeReduction,
     check_batch,
@@ -53,7 +54,7 @@ class PatchDiscriminator(nn.Module):
         head: ``"concat"`` or ``"projection"`` (per-patch projection, see
             [`condgan.nets.projection.ProjectionHead`][condgan.nets.projection.ProjectionHead]).
         head_channels: channels of the stride-1 conv before the output.
-        norm: see [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer].
+        norm: see [`condgan.layers.create_norm.get_norm_layer`][condgan.layers.create_norm.get_norm_layer].
         bias: conv biases (``None``: only where no norm follows; official ``ih1_skip``: ``True``).
         spectral_norm: spectral normalisation on every conv and linear layer.
 

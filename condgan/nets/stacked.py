@@ -2,7 +2,8 @@
 
 FashionGAN (paper §3) generates a segmentation first (stage 1, ``G_shape``), encodes it, and renders the image
 from it (stage 2, ``G_image``). The official code trains the two stages independently on ground-truth
-segmentations and chains them only at test time (reference doc §3.2);
+segmentations and chains them only at test time (see
+[the FashionGAN recipe](../fashiongan.md#stage-2-render));
 [`StackedPipeline`][condgan.nets.stacked.StackedPipeline] supports both uses: each stage stays a plain
 submodule that can be trained alone, and ``forward`` chains them.
 """

@@ -6,8 +6,10 @@ import torch
 from torch import nn
 
 from condgan._checks import check_bool, check_positive_int
-from condgan.layers.blocks import NormSpec, UNetDecoder, UNetEncoder, UpBlock, unet_channels
 from condgan.layers.conditioning import concat_code
+from condgan.layers.conv_norm_act import UpBlock
+from condgan.layers.create_norm import NormSpec
+from condgan.layers.unet import UNetDecoder, UNetEncoder, unet_channels
 from condgan.nets._common import (
     CodeReduction,
     check_batch,
@@ -23,11 +25,11 @@ __all__ = ["UNetGenerator"]
 
 
 class UNetGenerator(nn.Module):
-    """U-Net generator ``G(z, code, condition)`` with the code at the bottleneck (reference doc §2.4).
+    """U-Net generator ``G(z, code, condition)`` with the code at the bottleneck (the official ``ih1_skip``).
 
     The encoder halves the condition map down to 1x1 with ``log2(image_size)`` levels (7 at 128, 6 at 64, 5 at
     32); level ``i`` has ``min(base_channels * 2**i, max_channels)`` channels (see
-    [`condgan.layers.blocks.unet_channels`][condgan.layers.blocks.unet_channels]). At the bottleneck::
+    [`condgan.layers.unet.unet_channels`][condgan.layers.unet.unet_channels]). At the bottleneck::
 
         b = [e_n, z, reduce(code)]                  (B, c_n + noise_dim + code_reduced_dim, 1, 1)
         d_1 = Dropout(BN(deconv(ReLU(b))))          (B, c_{n-1}, 2, 2)
@@ -50,7 +52,7 @@ class UNetGenerator(nn.Module):
         code_reduced_dim: output of the learned ``Linear -> LReLU`` code reduction (``None``: the raw code).
         dropout: dropout probability of the first decoder levels.
         num_dropout: how many decoder levels use dropout.
-        norm: see [`condgan.layers.blocks.get_norm_layer`][condgan.layers.blocks.get_norm_layer].
+        norm: see [`condgan.layers.create_norm.get_norm_layer`][condgan.layers.create_norm.get_norm_layer].
         bias: conv biases (``None``: only where no norm follows; official ``ih1_skip``: ``True``).
         spectral_norm: spectral normalisation on every conv.
         code_at_input: also tile the reduced code over the input map (concatenated to the condition), so

@@ -39,7 +39,8 @@ def public_modules(folder: Path, package: str) -> list[str]:
 
 def documented_modules() -> set[str]:
     """The objects named by a ``::: name`` directive in any page under ``docs/api/``."""
-    text = "\n".join(page.read_text(encoding="utf-8") for page in sorted((ROOT / "docs" / "api").glob("*.md")))
+    pages = sorted((ROOT / "docs" / "api").glob("*.md"))
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     return set(DIRECTIVE.findall(text))
 
 

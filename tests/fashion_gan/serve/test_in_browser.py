@@ -19,15 +19,16 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 def page(demo_app, tmp_path_factory):
     """(driver, base URL, seconds the first page load took) of the tiny run's demo in headless Chromium."""
     pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[dev]')")
+    from fashion_gan.serve.server import background_server
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-
-    from fashion_gan.serve.server import background_server
 
     chromium = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     chromedriver = shutil.which("chromedriver")
     if chromium is None or chromedriver is None:
-        pytest.skip("chromium or chromedriver not installed (Debian: apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "chromium or chromedriver not installed (Debian: apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     profile = tmp_path_factory.mktemp("chromium-profile")
