@@ -7,6 +7,7 @@ import pytest
 import torch
 from fashion_gan.text import (
     attribute_accuracy,
+    drop_words,
     load_language_data,
     load_official_text_encoder,
     main,
@@ -344,3 +345,58 @@ def test_docs_page_blocks_run():
     assert len(DOC_BLOCKS) >= 2
     for index, block in enumerate(DOC_BLOCKS):  # the blocks assert what the page claims
         exec(compile(block, f"{DOC}:block{index}", "exec"), {"__name__": "text_doc"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 6), min_size=1, max_size=5),
+    p=st.floats(0.0, 0.95),
+    seed=st.integers(0, 2**16),
+)
+def test_drop_words_keeps_an_ordered_nonempty_subsequence(lengths, p, seed):
+    ids = torch.zeros(len(lengths), 6, dtype=torch.long)
+    for row, n in enumerate(lengths):
+        ids[row, :n] = torch.arange(1, n + 1) + 10 * row
+    out = drop_words(ids, p, torch.Generator().manual_seed(seed))
+    assert out.shape == ids.shape
+    for row, n in enumerate(lengths):
+        kept = [w for w in out[row].tolist() if w]
+        assert 1 <= len(kept) <= n
+        assert kept == sorted(kept) and set(kept) <= set(ids[row, :n].tolist())  # order kept, nothing new
+        assert out[row, len(kept) :].eq(0).all()  # still right-padded
+
+
+def test_drop_words_zero_is_identity_and_rejects_bad_input():
+    ids = torch.tensor([[3, 4, 0], [5, 0, 0]])
+    assert torch.equal(drop_words(ids, 0.0), ids)
+    for bad in (1.0, -0.1, True, "0.2"):
+        with pytest.raises(ValueError, match=r"p: expected a probability in \[0, 1\)"):
+            drop_words(ids, bad)
+    with pytest.raises(ValueError, match=r"word_ids: expected shape \(N, L\), got \(3,\)"):
+        drop_words(ids[0], 0.1)
+
+
+def test_train_text_encoder_regularisation_options():
+    _, ids, labels = toy_sentences(40)
+    kwargs = dict(epochs=2, batch_size=16, seed=3, hidden_size=16)
+    base = train_text_encoder(ids, labels, **kwargs)
+    # weight_decay 0 is plain Adam: the default, bit for bit.
+    same = train_text_encoder(ids, labels, **kwargs, weight_decay=0.0, word_dropout=0.0)
+    assert all(torch.equal(v, same.state_dict()[k]) for k, v in base.state_dict().items())
+    for option in ({"word_dropout": 0.3}, {"weight_decay": 0.1}):
+        other = train_text_encoder(ids, labels, **kwargs, **option)
+        assert not torch.equal(base.rnn.weight_hh_l0, other.rnn.weight_hh_l0), option
+    # Uniform weights: a tripled row no longer counts three times.
+    tripled_ids = torch.cat([ids, ids[:1], ids[:1]])
+    tripled = {n: torch.cat([v, v[:1], v[:1]]) for n, v in labels.items()}
+    weighted = train_text_encoder(tripled_ids, tripled, **kwargs)
+    uniform = train_text_encoder(tripled_ids, tripled, **kwargs, count_weighted=False)
+    plain = train_text_encoder(ids, labels, **kwargs, count_weighted=False)
+    assert not torch.equal(weighted.rnn.weight_hh_l0, uniform.rnn.weight_hh_l0)
+    assert all(torch.equal(v, plain.state_dict()[k]) for k, v in uniform.state_dict().items())
+    with pytest.raises(ValueError, match=r"word_dropout: expected a probability in \[0, 1\), got 1.0"):
+        train_text_encoder(ids, labels, epochs=1, word_dropout=1.0)
+    with pytest.raises(ValueError, match="weight_decay: expected a float >= 0, got -1"):
+        train_text_encoder(ids, labels, epochs=1, weight_decay=-1)
+    with pytest.raises(TypeError, match="count_weighted: expected a bool, got int"):
+        train_text_encoder(ids, labels, epochs=1, count_weighted=1)
