@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Render-only ablation at the demo preset (docs/fashiongan.md, "Where control is lost").
+#
+# Each arm copies a finished demo run's stage 1, text encoder and detectors into its own folder, retrains only
+# the compositional render with one change, and evaluates it with --identity none (the networks alone, so the
+# numbers say what the render does, not what the identity keep adds).
+#
+#   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: l1_10 code100 steps1800 lr2e-4
+#   bash benchmarks/render_ablation.sh runs/demo steps1800        # one arm; results in runs/ablation-steps1800
+#
+# FASHION_GAN: the command to run (default .venv/bin/fashion-gan); ABLATION_EVALUATE_OPTIONS: extra options
+# of 'fashion-gan evaluate' (e.g. "--num-test 64"), empty by default.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+demo=${1:-runs/demo}
+shift || true
+[ -f "$demo/shape/checkpoints/latest" ] || { echo "render_ablation: $demo has no trained stage 1: run 'make demo' first"; exit 2; }
+fg=${FASHION_GAN:-.venv/bin/fashion-gan}
+arm() {
+    local name=$1
+    shift
+    local out
+    out=$(dirname "$demo")/ablation-$name
+    if [ ! -f "$out/evaluation.json" ]; then
+        rm -rf "$out" && mkdir -p "$out"
+        cp -r "$demo"/{config.json,shape,text_encoder.json,text_encoder.safetensors} "$out"/
+        [ -d "$demo/detector" ] && cp -r "$demo/detector" "$out"/  # else evaluate trains the detectors
+        local t0=$SECONDS
+        "$fg" train --out "$out" --stage render --no-progress "$@" >"$out/train.log" 2>&1 || { echo "$name: training failed, see $out/train.log"; return 1; }
+        local t1=$SECONDS
+        # shellcheck disable=SC2086  # the extra options are meant to split into words
+        "$fg" evaluate --run "$out" --identity none --no-progress ${ABLATION_EVALUATE_OPTIONS:-} >"$out/eval.log" 2>&1 || { echo "$name: evaluation failed, see $out/eval.log"; return 1; }
+        echo "$name: render trained in $((t1 - t0)) s, evaluated in $((SECONDS - t1)) s"
+    fi
+    echo "$name: $(grep -m1 'FashionGAN (compositional) | none' "$out/evaluation.md")"
+}
+arms=("$@")
+[ ${#arms[@]} -gt 0 ] || arms=(l1_10 code100 steps1800 lr2e-4)
+for a in "${arms[@]}"; do
+    case $a in
+        l1_10) arm l1_10 --set train.l1_weight=10 ;;
+        code100) arm code100 --set model.code_reduced=100 ;;
+        steps1800) arm steps1800 --steps 1800 ;;
+        steps3600) arm steps3600 --steps 3600 ;;
+        lr2e-4) arm lr2e-4 --set train.lr=2e-4 ;;
+        *) echo "render_ablation: unknown arm $a (expected l1_10, code100, steps1800, steps3600, lr2e-4)"; exit 2 ;;
+    esac
+done
