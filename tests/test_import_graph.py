@@ -17,19 +17,19 @@ PACKAGES = {"condgan": ROOT / "condgan", "fashion_gan": ROOT / "examples" / "fas
 
 #: The example's parts, bottom to top: a part may import its own modules and the parts of lower rank.
 EXAMPLE_LAYERS = {
-    "data": 0,
     "text": 0,
-    "modeling": 1,
-    "config": 2,
-    "visualize": 2,
-    "runs": 3,
-    "plots": 3,
-    "training": 4,
-    "inference": 4,
-    "evaluation": 5,
-    "serve": 5,
-    "cli": 6,
-    "__main__": 7,
+    "data": 1,
+    "modeling": 2,
+    "config": 3,
+    "visualize": 3,
+    "runs": 4,
+    "plots": 4,
+    "training": 5,
+    "inference": 5,
+    "evaluation": 6,
+    "serve": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

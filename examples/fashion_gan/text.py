@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from condgan.text import (
 
 __all__ = [
     "ATTRIBUTE_FIELDS",
+    "VOCABULARY_PATH",
     "LanguageData",
     "attribute_accuracy",
     "drop_words",
@@ -70,11 +71,21 @@ ATTRIBUTE_FIELDS: Mapping[str, tuple[str, int]] = {
 }
 
 
-def official_vocabulary(**kwargs: Any) -> Vocabulary:
-    """The official 539-word vocabulary in id order (shipped as ``fashion_gan/data/official_vocabulary.txt``).
+#: The official vocabulary, one word per line in id order (shipped in the package's data folder).
+VOCABULARY_PATH = Path(__file__).with_name("data") / "official_vocabulary.txt"
 
-    With it, [`Vocabulary.encode`][condgan.text.vocabulary.Vocabulary.encode] reproduces the released
-    ``codeJ`` word ids of all 78,979 sentences.
+
+@lru_cache(maxsize=1)
+def _official_vocabulary() -> Vocabulary:
+    return Vocabulary.from_file(VOCABULARY_PATH)
+
+
+def official_vocabulary(**kwargs: Any) -> Vocabulary:
+    """The official 539-word vocabulary in id order (``fashion_gan/data/official_vocabulary.txt``).
+
+    With it, [`Vocabulary.encode`][condgan.text.vocabulary.Vocabulary.encode] reproduces the released 1-based
+    ``codeJ`` word ids of all 78,979 sentences. Without arguments the vocabulary is read once and shared (do
+    not change it); with arguments a new one is built.
 
     Args:
         **kwargs: passed to [`condgan.text.Vocabulary`][condgan.text.vocabulary.Vocabulary] (e.g.
@@ -84,11 +95,10 @@ def official_vocabulary(**kwargs: Any) -> Vocabulary:
         >>> vocab = official_vocabulary()
         >>> len(vocab), vocab.encode("the lady was wearing a blue long-sleeved blouse.")
         (539, [1, 2, 3, 4, 5, 6, 7, 8])
+        >>> official_vocabulary(unknown="skip").encode("the xylophone lady")
+        [1, 2]
     """
-    words = (
-        resources.files("fashion_gan").joinpath("data/official_vocabulary.txt").read_text(encoding="utf-8")
-    )
-    return Vocabulary([w.strip() for w in words.splitlines() if w.strip()], **kwargs)
+    return Vocabulary.from_file(VOCABULARY_PATH, **kwargs) if kwargs else _official_vocabulary()
 
 
 def load_official_text_encoder(path: str | os.PathLike) -> RNNTextEncoder:
@@ -218,9 +228,10 @@ def drop_words(word_ids: torch.Tensor, p: float, generator: torch.Generator | No
 def _check_regularisation(seed: object, word_dropout: object, weight_decay: object, count_weighted: object):
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
-    if isinstance(word_dropout, bool) or not isinstance(word_dropout, (int, float)) or not 0 <= word_dropout < 1:
+    number = (int, float)
+    if isinstance(word_dropout, bool) or not isinstance(word_dropout, number) or not 0 <= word_dropout < 1:
         raise ValueError(f"word_dropout: expected a probability in [0, 1), got {word_dropout!r}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, number) or not weight_decay >= 0:
         raise ValueError(f"weight_decay: expected a float >= 0, got {weight_decay!r}")
     if not isinstance(count_weighted, bool):
         raise TypeError(f"count_weighted: expected a bool, got {type(count_weighted).__name__}")
@@ -627,7 +638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--word-dropout", type=float, default=0.0, help="delete each training word with this p")
+    parser.add_argument("--word-dropout", type=float, default=0.0, help="p of deleting a training word")
     parser.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (0: plain Adam)")
     parser.add_argument(
         "--uniform-rows", action="store_true", help="weigh distinct training rows alike, not by their count"

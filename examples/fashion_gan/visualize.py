@@ -11,7 +11,7 @@ import torch
 from einops import rearrange
 from PIL import Image, ImageDraw, ImageFont
 
-from .data.contact_sheet import LABEL_COLORS
+from .data.contact_sheet import colorize_labels as colorize_label_map
 
 __all__ = [
     "colorize_labels",
@@ -22,9 +22,10 @@ __all__ = [
 
 
 def colorize_labels(labels: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) label ids 0..6 -> (B, 3, H, W) uint8, in the colours of the data contact sheet's legend."""
-    rgb = torch.from_numpy(LABEL_COLORS)[labels.long().clamp(0, len(LABEL_COLORS) - 1).cpu()]
-    return rearrange(rgb, "b h w c -> b c h w")
+    """(B, H, W) label ids 0..6 -> (B, 3, H, W) uint8 on the CPU, in the colours of the data contact sheet's
+    legend: [`fashion_gan.data.contact_sheet.colorize_labels`][] in the layout of image batches (an id
+    outside 0..6 is an error there, not clamped)."""
+    return colorize_label_map(labels.cpu(), channels_first=True)
 
 
 def image_grid(images: torch.Tensor, *, rows: int, pad: int = 2, fill: int = 255) -> np.ndarray:

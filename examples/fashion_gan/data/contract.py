@@ -29,15 +29,15 @@ tensors (``image`` ``(B, 3, H, W)``, ``labels`` ``(B, H, W)``, ``word_ids`` ``(B
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from condgan._checks import check_int
-from condgan.text.vocabulary import Vocabulary
+
+from ..text import VOCABULARY_PATH as VOCABULARY_PATH
+from ..text import official_vocabulary as official_vocabulary
 
 __all__ = [
     "NUM_LABELS",
@@ -120,34 +120,8 @@ WEARER_ATTRIBUTES = ("gender", "long_hair", "hat", "sunglasses", "skin_tone", "b
 #: Value of a wearer attribute that the dataset does not know.
 UNKNOWN_ATTRIBUTE = -1.0
 
-#: The official 539-word vocabulary, one word a line in id order (word id = line number).
-VOCABULARY_PATH = Path(__file__).with_name("official_vocabulary.txt")
-
-
-@lru_cache(maxsize=1)
-def _official_vocabulary() -> Vocabulary:
-    return Vocabulary.from_file(VOCABULARY_PATH)
-
-
-def official_vocabulary(**kwargs: Any) -> Vocabulary:
-    """The official 539-word vocabulary in id order (``official_vocabulary.txt`` beside this module).
-
-    With it, ``encode`` reproduces the released 1-based ``codeJ`` word ids of all 78,979 sentences. Without
-    arguments the vocabulary is read once and shared (do not change it); with arguments a new one is built.
-
-    Args:
-        **kwargs: passed to [`Vocabulary`][condgan.text.Vocabulary] (e.g. ``unknown="skip"``).
-
-    Examples:
-        >>> vocab = official_vocabulary()
-        >>> len(vocab), vocab.encode("the lady was wearing a blue long-sleeved blouse.")
-        (539, [1, 2, 3, 4, 5, 6, 7, 8])
-        >>> official_vocabulary(unknown="skip").encode("the xylophone lady")
-        [1, 2]
-    """
-    return Vocabulary.from_file(VOCABULARY_PATH, **kwargs) if kwargs else _official_vocabulary()
-
-
+# The official vocabulary (VOCABULARY_PATH, official_vocabulary) lives with the text tools in
+# fashion_gan.text; the data contract encodes sentences with it.
 #: Keys every item carries.
 SAMPLE_KEYS = (
     "image",

@@ -1,7 +1,4 @@
-"""fashion_gan.data.device_cache: the uint8 training set on the device (tested on the CPU device).
-
-(Kept beside the benchmarks that use it; it mirrors ``examples/fashion_gan/data/device_cache.py``.)
-"""
+"""fashion_gan.data.device_cache: the uint8 training set on the device (tested on the CPU device)."""
 
 from __future__ import annotations
 
