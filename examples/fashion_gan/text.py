@@ -651,6 +651,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.threads < 1:
             parser.error(f"--threads: expected a positive int, got {args.threads}")
         torch.set_num_threads(args.threads)
+    try:  # the training options, checked before any file is read
+        _check_regularisation(args.seed, args.word_dropout, args.weight_decay, not args.uniform_rows)
+    except (TypeError, ValueError) as err:
+        parser.error(f"--{str(err).split(':', 1)[0].replace('_', '-')}:{str(err).split(':', 1)[1]}")
     text_report(
         args.data,
         out_json=args.out,

@@ -400,3 +400,17 @@ def test_train_text_encoder_regularisation_options():
         train_text_encoder(ids, labels, epochs=1, weight_decay=-1)
     with pytest.raises(TypeError, match="count_weighted: expected a bool, got int"):
         train_text_encoder(ids, labels, epochs=1, count_weighted=1)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--word-dropout", "1.5"], r"--word-dropout: expected a probability in \[0, 1\), got 1.5"),
+        (["--weight-decay", "-1"], r"--weight-decay: expected a float >= 0, got -1.0"),
+    ],
+)
+def test_cli_refuses_bad_training_options_before_reading_data(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data", str(tmp_path / "missing"), *argv])
+    assert exit_info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
