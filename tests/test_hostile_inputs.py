@@ -690,6 +690,8 @@ TRAIN_CASES = [
     (["--stage", "text", "--set", "text.steps=-1"], False),
     (["--set", "model.wearer=maybe"], False), (["--set", "model.keep_regions=(9,)"], False),
     (["--set", "train.ema_decay=0.5"], True), (["--stage", "onestep", "--onestep-constraint", "4"], True),
+    (["--set", "train.ema_buffers=mean"], False),
+    (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
 ]  # fmt: skip
 
 

@@ -94,6 +94,7 @@ class TrainConfig:
     compile: bool = False
     single_d_call: bool = True
     ema_decay: float = 0.0  # 0 disables the EMA generator
+    ema_buffers: str = "copy"  # copy | average: the EMA's BatchNorm statistics (make_ema average_buffers)
     on_nonfinite: str = "stop"  # stop | skip
     sample_every: int = 1000
     checkpoint_every: int = 1000
@@ -263,6 +264,7 @@ def _validate_train(t: TrainConfig) -> None:
     check_choice("train.loss", t.loss, tuple(ADVERSARIAL_KINDS))
     check_choice("train.precision", t.precision, ("fp32", "bf16", "fp16"))
     check_choice("train.on_nonfinite", t.on_nonfinite, ("stop", "skip"))
+    check_choice("train.ema_buffers", t.ema_buffers, ("copy", "average"))
     for name in ("channels_last", "compile", "single_d_call", "tensorboard"):
         check_bool(f"train.{name}", getattr(t, name))
     if t.device != "auto":

@@ -74,3 +74,20 @@ def test_validation():
         update_ema(ema, nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)))
     with pytest.raises(TypeError, match="ema: expected an AveragedModel from make_ema, got Linear"):
         update_ema(nn.Linear(2, 2), nn.Linear(2, 2))
+
+
+def test_average_buffers_averages_float_buffers_and_copies_counters():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4))
+    ema = make_ema(net, decay=0.5, average_buffers=True)
+    expected = None
+    for _ in range(3):
+        net(torch.randn(8, 2) * 3 + 1)
+        update_ema(ema, net)
+        live = net[1].running_mean.clone()
+        expected = live if expected is None else 0.5 * expected + 0.5 * live  # the first update copies
+    torch.testing.assert_close(ema.module[1].running_mean, expected)
+    assert not torch.equal(ema.module[1].running_mean, net[1].running_mean)
+    assert torch.equal(ema.module[1].num_batches_tracked, net[1].num_batches_tracked)  # 3, not averaged
+    with pytest.raises(TypeError, match="average_buffers: expected a bool, got int"):
+        make_ema(net, average_buffers=1)
