@@ -6,7 +6,7 @@
 # numbers say what the render does, not what the identity keep adds).
 #
 #   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: l1_10 code100 steps1800 lr2e-4
-#                                                      (also steps3600, ema1800, emaavg1800, hinge1800, lsgan1800)
+#                                                      (also steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800)
 #   bash benchmarks/render_ablation.sh runs/demo steps1800        # one arm; results in runs/ablation-steps1800
 #
 # FASHION_GAN: the command to run (default .venv/bin/fashion-gan); ABLATION_EVALUATE_OPTIONS: extra options
@@ -44,10 +44,11 @@ for a in "${arms[@]}"; do
         steps1800) arm steps1800 --steps 1800 ;;
         steps3600) arm steps3600 --steps 3600 ;;
         ema1800) arm ema1800 --steps 1800 --set train.ema_decay=0.999 ;;
+        ema99_1800) arm ema99_1800 --steps 1800 --set train.ema_decay=0.99 ;;
         emaavg1800) arm emaavg1800 --steps 1800 --set train.ema_decay=0.999 --set train.ema_buffers=average ;;
         hinge1800) arm hinge1800 --steps 1800 --set train.loss=hinge ;;
         lsgan1800) arm lsgan1800 --steps 1800 --set train.loss=lsgan ;;
         lr2e-4) arm lr2e-4 --set train.lr=2e-4 ;;
-        *) echo "render_ablation: unknown arm $a (expected l1_10, code100, steps1800, steps3600, ema1800, emaavg1800, hinge1800, lsgan1800, lr2e-4)"; exit 2 ;;
+        *) echo "render_ablation: unknown arm $a (expected l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4)"; exit 2 ;;
     esac
 done
