@@ -15,6 +15,7 @@ import torch
 __all__ = [
     "check_tensor",
     "check_rank",
+    "check_channels_list",
     "check_floating",
     "check_integer",
     "check_same_batch",
@@ -329,6 +330,23 @@ def check_power_of_two(name: str, value: object, *, minimum: int = 1) -> int:
     if value < minimum or value & (value - 1):
         raise ValueError(f"{name}: expected a power of two >= {minimum}, got {value}")
     return value
+
+
+def check_channels_list(name: str, channels: object, *, allow_empty: bool = False) -> tuple[int, ...]:
+    """Check ``channels`` is a sequence of positive ints; return it as a tuple.
+
+    Examples:
+        >>> check_channels_list("channels", [64, 128])
+        (64, 128)
+    """
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence):
+        raise TypeError(f"{name}: expected a sequence of positive ints, got {type(channels).__name__}")
+    out = tuple(channels)
+    if not out and not allow_empty:
+        raise ValueError(f"{name}: expected at least one channel count, got an empty sequence")
+    for i, c in enumerate(out):
+        check_positive_int(f"{name}[{i}]", c)
+    return out
 
 
 def _short(value: object) -> str:

@@ -21,19 +21,11 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from condgan._checks import check_bool, check_dtype_like, check_positive_int, check_rank
+from condgan._checks import check_bool, check_dtype_like, check_nonneg_int, check_positive_int, check_rank
 from condgan.layers.create_act import ActSpec, get_activation
 from condgan.layers.create_norm import NormSpec, get_norm_layer
 
 __all__ = ["ConvNormAct", "DownBlock", "UpBlock", "Conv3x3Block"]
-
-
-def _check_nonneg_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected a non-negative int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name}: expected a non-negative int, got {value}")
-    return value
 
 
 class ConvNormAct(nn.Sequential):
@@ -89,7 +81,7 @@ class ConvNormAct(nn.Sequential):
         check_positive_int("stride", stride)
         if padding is None:
             padding = (kernel_size - 1) // 2
-        _check_nonneg_int("padding", padding)
+        check_nonneg_int("padding", padding)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
         if bias is not None and not isinstance(bias, bool):

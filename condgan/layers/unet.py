@@ -15,8 +15,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from condgan._checks import check_dtype_like, check_positive_int, check_rank
-from condgan.layers.conv_norm_act import DownBlock, UpBlock, _check_nonneg_int
+from condgan._checks import (
+    check_channels_list,
+    check_dtype_like,
+    check_nonneg_int,
+    check_positive_int,
+    check_rank,
+)
+from condgan.layers.conv_norm_act import DownBlock, UpBlock
 from condgan.layers.create_norm import NormSpec
 
 __all__ = ["unet_channels", "UNetEncoder", "UNetDecoder"]
@@ -42,17 +48,6 @@ def unet_channels(image_size: int, *, base_channels: int = 64, max_channels: int
         raise ValueError(f"image_size: expected a power of two >= 2, got {image_size}")
     levels = image_size.bit_length() - 1
     return tuple(min(base_channels * 2**i, max_channels) for i in range(levels))
-
-
-def _check_channel_list(name: str, channels: object, *, allow_empty: bool = False) -> tuple[int, ...]:
-    if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence):
-        raise TypeError(f"{name}: expected a sequence of positive ints, got {type(channels).__name__}")
-    out = tuple(channels)
-    if not out and not allow_empty:
-        raise ValueError(f"{name}: expected at least one channel count, got an empty sequence")
-    for i, c in enumerate(out):
-        check_positive_int(f"{name}[{i}]", c)
-    return out
 
 
 class UNetEncoder(nn.Module):
@@ -90,7 +85,7 @@ class UNetEncoder(nn.Module):
     ) -> None:
         super().__init__()
         check_positive_int("in_channels", in_channels)
-        channels = _check_channel_list("channels", channels)
+        channels = check_channels_list("channels", channels)
         self.in_channels = in_channels
         self.channels = channels
         blocks = []
@@ -176,13 +171,13 @@ class UNetDecoder(nn.Module):
         super().__init__()
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
-        skip_channels = _check_channel_list("skip_channels", skip_channels, allow_empty=True)
-        channels = _check_channel_list("channels", channels, allow_empty=True)
+        skip_channels = check_channels_list("skip_channels", skip_channels, allow_empty=True)
+        channels = check_channels_list("channels", channels, allow_empty=True)
         if len(skip_channels) != len(channels):
             raise ValueError(
                 f"channels: expected {len(skip_channels)} entries (one per skip), got {len(channels)}"
             )
-        _check_nonneg_int("num_dropout", num_dropout)
+        check_nonneg_int("num_dropout", num_dropout)
         self.in_channels = in_channels
         self.skip_channels = skip_channels
         self.channels = channels

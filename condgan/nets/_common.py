@@ -9,31 +9,14 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 from condgan._checks import _short, check_dtype_like, check_positive_int, check_rank, check_tensor
+
+# The nets import these two from here; they live with the other checks.
+from condgan._checks import check_channels_list as check_channels_list
+from condgan._checks import check_nonneg_int as check_nonneg_int
 from condgan.layers.conv_norm_act import Conv3x3Block, DownBlock
 from condgan.layers.create_norm import NormSpec
 
 CONDITION_ENCODERS = ("conv3x3", "strided")
-
-
-def check_nonneg_int(name: str, value: object) -> int:
-    """Check ``value`` is an ``int >= 0`` (bools rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected a non-negative int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name}: expected a non-negative int, got {value}")
-    return value
-
-
-def check_channels_list(name: str, channels: object, *, allow_empty: bool = False) -> tuple[int, ...]:
-    """Check ``channels`` is a sequence of positive ints; return it as a tuple."""
-    if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence):
-        raise TypeError(f"{name}: expected a sequence of positive ints, got {type(channels).__name__}")
-    out = tuple(channels)
-    if not out and not allow_empty:
-        raise ValueError(f"{name}: expected at least one channel count, got an empty sequence")
-    for i, c in enumerate(out):
-        check_positive_int(f"{name}[{i}]", c)
-    return out
 
 
 def check_power_of_two(name: str, value: object, *, minimum: int = 1) -> int:
