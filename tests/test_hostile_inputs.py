@@ -692,6 +692,9 @@ TRAIN_CASES = [
     (["--set", "train.ema_decay=0.5"], True), (["--stage", "onestep", "--onestep-constraint", "4"], True),
     (["--set", "train.ema_buffers=mean"], False),
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
+    (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
+    (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)
+    (["--stage", "render", "--set", "model.code_film=True", "--set", "train.l1_downsample=4"], True),
 ]  # fmt: skip
 
 

@@ -5,6 +5,7 @@
 - [`spatial_constraint`][condgan.layers.spatial_constraint]: the paper's ``down-m(S0)`` soft masks.
 - [`conditioning`][condgan.layers.conditioning]: tile a code over a feature map and concatenate; the design
   code.
+- [`film`][condgan.layers.film]: feature-wise linear modulation, a code scaling and shifting each channel.
 - [`compositional`][condgan.layers.compositional]: the compositional mapping layer ``I = sum_k S_k * T_k``.
 - [`region_keep`][condgan.layers.region_keep]: keep a source's regions (hair, face) in a generated
   segmentation.
@@ -23,6 +24,7 @@ from condgan.layers.conditioning import DesignCode, TileConcat, assemble_design_
 from condgan.layers.conv_norm_act import Conv3x3Block, ConvNormAct, DownBlock, UpBlock
 from condgan.layers.create_act import get_activation
 from condgan.layers.create_norm import get_norm_layer
+from condgan.layers.film import FiLM, film
 from condgan.layers.label_maps import (
     ATR_18_TO_7,
     ATR_LABELS,
@@ -77,6 +79,9 @@ __all__ = [
     "TileConcat",
     "assemble_design_code",
     "DesignCode",
+    # film
+    "film",
+    "FiLM",
     # compositional
     "MASK_KINDS",
     "compose_regions",

@@ -24,6 +24,7 @@ from condgan._checks import (
 )
 from condgan.layers.conv_norm_act import DownBlock, UpBlock
 from condgan.layers.create_norm import NormSpec
+from condgan.layers.film import FiLM
 
 __all__ = ["unet_channels", "UNetEncoder", "UNetDecoder"]
 
@@ -143,10 +144,14 @@ class UNetDecoder(nn.Module):
         num_dropout: how many levels (from the innermost) use dropout.
         bias: conv bias (``None``: only without a norm, i.e. on the last deconv).
         spectral_norm: spectral normalisation on every deconv.
+        code_dim: when > 0, every level's output is modulated by a code of this width
+            ([`FiLM`][condgan.layers.film.FiLM], zero-initialised) before the skip is concatenated, and
+            ``forward`` needs ``code``.
 
     Shapes:
-        ``x (B, in_channels, h, w)``, ``skips[i] (B, skip_channels[i], 2^(i+1) h, 2^(i+1) w)``
-        ``-> (B, out_channels, 2^(n+1) h, 2^(n+1) w)`` with ``n = len(skips)``.
+        ``x (B, in_channels, h, w)``, ``skips[i] (B, skip_channels[i], 2^(i+1) h, 2^(i+1) w)``, with
+        ``code_dim``: ``code (B, code_dim)`` ``-> (B, out_channels, 2^(n+1) h, 2^(n+1) w)`` with
+        ``n = len(skips)``.
 
     Examples:
         >>> dec = UNetDecoder(in_channels=16, skip_channels=(16, 8), channels=(16, 8), out_channels=3)
@@ -167,10 +172,12 @@ class UNetDecoder(nn.Module):
         num_dropout: int = 3,
         bias: bool | None = None,
         spectral_norm: bool = False,
+        code_dim: int = 0,
     ) -> None:
         super().__init__()
         check_positive_int("in_channels", in_channels)
         check_positive_int("out_channels", out_channels)
+        self.code_dim = check_nonneg_int("code_dim", code_dim)
         skip_channels = check_channels_list("skip_channels", skip_channels, allow_empty=True)
         channels = check_channels_list("channels", channels, allow_empty=True)
         if len(skip_channels) != len(channels):
@@ -199,6 +206,9 @@ class UNetDecoder(nn.Module):
             )
             prev = c + s
         self.levels = nn.ModuleList(levels)
+        self.films = None
+        if code_dim:
+            self.films = nn.ModuleList(FiLM(code_dim=code_dim, channels=c) for c in channels)
         self.final = UpBlock(
             prev,
             out_channels,
@@ -209,16 +219,26 @@ class UNetDecoder(nn.Module):
             spectral_norm=spectral_norm,
         )
 
-    def forward(self, x: torch.Tensor, skips: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Decode ``x`` with ``skips`` (deepest first) into ``(B, out_channels, H, W)``."""
+    def forward(
+        self, x: torch.Tensor, skips: Sequence[torch.Tensor], code: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Decode ``x`` with ``skips`` (deepest first), modulated by ``code`` when ``code_dim``."""
         check_rank("x", x, 4, "(B, C, h, w)")
         check_dtype_like("x", x, self)
+        if (code is None) != (self.films is None):
+            raise ValueError(
+                f"code: this decoder has code_dim={self.code_dim}, so expected "
+                f"{'a (B, code_dim) code' if self.films is not None else 'None'}, got "
+                f"{'None' if code is None else type(code).__name__}"
+            )
         if isinstance(skips, torch.Tensor) or not isinstance(skips, Sequence):
             raise TypeError(f"skips: expected a sequence of tensors, got {type(skips).__name__}")
         if len(skips) != len(self.levels):
             raise ValueError(f"skips: expected {len(self.levels)} skip tensors, got {len(skips)}")
         for i, (level, skip) in enumerate(zip(self.levels, skips, strict=True)):
             x = level(x)
+            if self.films is not None:
+                x = self.films[i](x, code)
             check_dtype_like(f"skips[{i}]", skip, x)
             if (
                 skip.ndim != 4

@@ -9,6 +9,7 @@ from condgan._checks import check_bool, check_positive_int
 from condgan.layers.conditioning import concat_code
 from condgan.layers.conv_norm_act import UpBlock
 from condgan.layers.create_norm import NormSpec
+from condgan.layers.film import FiLM
 from condgan.layers.unet import UNetDecoder, UNetEncoder, unet_channels
 from condgan.nets._common import (
     CodeReduction,
@@ -59,6 +60,9 @@ class UNetGenerator(nn.Module):
             every level sees it. With the code only at the 1x1 bottleneck, the skips carry everything the
             decoder needs and a briefly trained U-Net learns to ignore the code (measured in the FashionGAN
             demo: swapping the sentence changed the output by 1e-5).
+        code_film: also modulate the bottleneck and every decoder level with the reduced code
+            ([`FiLM`][condgan.layers.film.FiLM], zero-initialised): the code scales and shifts each channel
+            instead of only being concatenated. Not official.
 
     Shapes:
         ``z (B, noise_dim)``, ``code (B, code_dim)``, ``condition (B, condition_channels, H, H)`` ->
@@ -89,10 +93,12 @@ class UNetGenerator(nn.Module):
         bias: bool | None = True,
         spectral_norm: bool = False,
         code_at_input: bool = False,
+        code_film: bool = False,
     ) -> None:
         super().__init__()
         check_positive_int("condition_channels", condition_channels)
         check_bool("code_at_input", code_at_input)
+        check_bool("code_film", code_film)
         check_positive_int("out_channels", out_channels)
         if num_regions is not None:
             check_positive_int("num_regions", num_regions)
@@ -111,6 +117,8 @@ class UNetGenerator(nn.Module):
 
         self.code_branch = CodeReduction(code_dim, code_reduced_dim, norm=False, bias=bias)
         self.code_at_input = code_at_input and code_dim > 0
+        film_dim = self.code_branch.out_dim if code_film and code_dim > 0 else 0
+        self.code_film = film_dim > 0
         in_channels = condition_channels + (self.code_branch.out_dim if self.code_at_input else 0)
         self.encoder = UNetEncoder(
             in_channels, channels=enc, norm=norm, bias=bias, spectral_norm=spectral_norm
@@ -126,6 +134,7 @@ class UNetGenerator(nn.Module):
             bias=bias,
             spectral_norm=spectral_norm,
         )
+        self.bottleneck_film = FiLM(code_dim=film_dim, channels=enc[-2]) if film_dim else None
         skips = enc[-2::-1]  # e_{n-1}, ..., e_1
         self.decoder = UNetDecoder(
             in_channels=enc[-2] + skips[0],
@@ -137,6 +146,7 @@ class UNetGenerator(nn.Module):
             num_dropout=max(num_dropout - 1, 0),
             bias=bias,
             spectral_norm=spectral_norm,
+            code_dim=film_dim,
         )
 
     def forward(
@@ -151,9 +161,10 @@ class UNetGenerator(nn.Module):
         )
         check_batch(z=z, code=code, condition=condition)
         reduced = None
+        if self.code_at_input or self.code_film:
+            reduced = self.code_branch(code)
         if self.code_at_input:
             # The code tiled over the input reaches every encoder level and, through the skips, the decoder.
-            reduced = self.code_branch(code)
             condition = concat_code(condition, reduced)
         feats = self.encoder(condition)
         parts = [feats[-1]]
@@ -163,8 +174,10 @@ class UNetGenerator(nn.Module):
             reduced = self.code_branch(code) if reduced is None else reduced
             parts.append(reduced[:, :, None, None])
         d = self.bottleneck(torch.cat(parts, dim=1))
+        if self.bottleneck_film is not None:
+            d = self.bottleneck_film(d, reduced)
         d = torch.cat([d, feats[-2]], dim=1)
-        y = torch.tanh(self.decoder(d, feats[-3::-1]))
+        y = torch.tanh(self.decoder(d, feats[-3::-1], reduced if self.code_film else None))
         if self.num_regions is not None:
             y = y.unflatten(1, (self.num_regions, self.out_channels))
         return y

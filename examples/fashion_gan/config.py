@@ -75,6 +75,9 @@ class ModelConfig:
     # is the measured skin (face, arms, legs) and hair colour for those regions, a function of the code for
     # the rest (condgan.layers.RegionColors). Off reproduces the paper's layer alone (and older runs).
     region_colors: bool = False
+    # Compositional and plain render: the reduced code also modulates every decoder level (FiLM) instead of
+    # only being concatenated (condgan.nets.UNetGenerator code_film). Off = the networks of older runs.
+    code_film: bool = False
 
 
 @dataclass
@@ -87,6 +90,8 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     seg_weight: float = 100.0  # stage 1: cross-entropy weight
     l1_weight: float = 100.0  # stage 2: L1 weight
+    # stage 2: the L1 compares f x f block means (1 = pixels, official); texture finer than f is left to D
+    l1_downsample: int = 1
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
     loss: str = "bce"
     precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
@@ -184,6 +189,11 @@ class RunConfig:
         _validate_text(self.text)
         _validate_model(self.model)
         _validate_train(self.train)
+        if self.data.image_size % self.train.l1_downsample:
+            raise ValueError(
+                f"train.l1_downsample: expected a divisor of data.image_size={self.data.image_size}, got "
+                f"{self.train.l1_downsample}"
+            )
         return self
 
 
@@ -228,6 +238,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_choice("model.onestep_constraint", m.onestep_constraint, variants("onestep", "onestep_constraint"))
     check_bool("model.wearer", m.wearer)
     check_bool("model.region_colors", m.region_colors)
+    check_bool("model.code_film", m.code_film)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep
@@ -256,6 +267,7 @@ def _validate_train(t: TrainConfig) -> None:
         raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
     # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
     check_number("train.lr", t.lr, low=0.0, high=3.4e36, open_low=True)
+    check_int("train.l1_downsample", t.l1_downsample, low=1)
     for name in ("seg_weight", "l1_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
     check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)

@@ -68,3 +68,32 @@ def test_unet_decoder_errors():
         dec(torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4))
     with pytest.raises(ValueError, match=r"channels: expected 2 entries \(one per skip\), got 1"):
         UNetDecoder(in_channels=4, skip_channels=(4, 4), channels=(4,), out_channels=2)
+
+
+def test_unet_decoder_film_modulates_every_level():
+    torch.manual_seed(0)
+    dec = UNetDecoder(in_channels=4, skip_channels=(4, 2), channels=(4, 2), out_channels=2, num_dropout=0, code_dim=3)
+    assert [f.channels for f in dec.films] == [4, 2]
+    x, skips = torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4), torch.randn(2, 2, 8, 8)]
+    code = torch.randn(2, 3)
+    dec.eval()
+    plain = UNetDecoder(in_channels=4, skip_channels=(4, 2), channels=(4, 2), out_channels=2, num_dropout=0)
+    plain.load_state_dict({k: v for k, v in dec.state_dict().items() if not k.startswith("films.")})
+    plain.eval()
+    torch.testing.assert_close(dec(x, skips, code), plain(x, skips))  # zero-initialised: no change yet
+    with torch.no_grad():
+        for f in dec.films:
+            f.proj.weight.normal_()
+    assert not torch.allclose(dec(x, skips, code), dec(x, skips, code.flip(0)))
+
+
+def test_unet_decoder_code_errors():
+    dec = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, code_dim=3)
+    x, skips = torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4)]
+    with pytest.raises(ValueError, match=r"code: this decoder has code_dim=3, so expected a \(B, code_dim\) code, got None"):
+        dec(x, skips)
+    plain = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2)
+    with pytest.raises(ValueError, match="code: this decoder has code_dim=0, so expected None, got Tensor"):
+        plain(x, skips, torch.randn(2, 3))
+    with pytest.raises(ValueError, match="code_dim: expected a non-negative int, got -1"):
+        UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, code_dim=-1)

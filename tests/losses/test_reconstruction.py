@@ -82,3 +82,37 @@ def test_errors():
 def test_segmentation_cross_entropy_rejects_an_empty_batch():
     with pytest.raises(ValueError, match=r"logits: expected a non-empty batch, got shape \(0, 7, 4, 4\)"):
         segmentation_cross_entropy(torch.zeros(0, 7, 4, 4), torch.zeros(0, 4, 4, dtype=torch.long))
+
+
+@settings(max_examples=25, deadline=None)
+@given(factor=st.sampled_from([1, 2, 4]), seed=st.integers(0, 2**16))
+def test_l1_downsample_compares_block_means(factor, seed):
+    g = torch.Generator().manual_seed(seed)
+    pred, target = torch.randn(2, 3, 8, 8, generator=g), torch.randn(2, 3, 8, 8, generator=g)
+    expected = (
+        pred.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
+        - target.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
+    ).abs().mean()
+    torch.testing.assert_close(l1_reconstruction(pred, target, downsample=factor), expected)
+    torch.testing.assert_close(L1Reconstruction(downsample=factor)(pred, target), expected)
+    # A block mean never sees more difference than the pixels do (triangle inequality).
+    assert l1_reconstruction(pred, target, downsample=factor) <= l1_reconstruction(pred, target) + 1e-6
+
+
+def test_l1_downsample_leaves_texture_free():
+    checks = (torch.arange(8)[:, None] + torch.arange(8)[None, :]) % 2 * 2.0 - 1.0  # +-1 checkerboard
+    pred = checks.expand(1, 3, 8, 8)
+    assert l1_reconstruction(pred, torch.zeros(1, 3, 8, 8)).item() == 1.0
+    assert l1_reconstruction(pred, torch.zeros(1, 3, 8, 8), downsample=2).item() == 0.0
+    assert "downsample=2" in repr(L1Reconstruction(downsample=2)) and "downsample" not in repr(L1Reconstruction())
+
+
+def test_l1_downsample_errors():
+    with pytest.raises(ValueError, match=r"pred: expected H and W divisible by downsample=3, got \(8, 8\)"):
+        l1_reconstruction(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), downsample=3)
+    with pytest.raises(ValueError, match=r"pred: expected .*\(B, C, H, W\) when downsample > 1"):
+        l1_reconstruction(torch.zeros(2, 8), torch.zeros(2, 8), downsample=2)
+    with pytest.raises(ValueError, match="downsample: expected a positive int, got 0"):
+        l1_reconstruction(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), downsample=0)
+    with pytest.raises(ValueError, match="downsample: expected a positive int, got 0"):
+        L1Reconstruction(downsample=0)

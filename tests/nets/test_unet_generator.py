@@ -87,3 +87,26 @@ def test_errors():
         g(z[:1], code, cond)
     with pytest.raises(ValueError, match=r"code: expected shape \(B, 5\), got \(2, 4\)"):
         g(z, torch.randn(2, 4), cond)
+
+
+def test_code_film_modulates_the_bottleneck_and_every_decoder_level():
+    torch.manual_seed(0)
+    g = UNetGenerator(**CFG, code_film=True)
+    assert g.bottleneck_film.code_dim == 2 and g.bottleneck_film.channels == 8  # reduced code -> e_{n-1}
+    assert [f.channels for f in g.decoder.films] == list(g.decoder.channels)
+    base = UNetGenerator(**CFG)
+    base.load_state_dict({k: v for k, v in g.state_dict().items() if "film" not in k})
+    g.eval(), base.eval()
+    z, code, cond = inputs()
+    torch.testing.assert_close(g(z, code, cond), base(z, code, cond))  # zero-initialised FiLM: same net
+    g.train()
+    g(z, code, cond).square().mean().backward()
+    assert all(p.grad is not None for p in g.parameters())
+    assert g.decoder.films[0].proj.weight.grad.abs().sum() > 0
+
+
+def test_code_film_needs_a_code_and_is_checked():
+    g = UNetGenerator(**dict(CFG, code_dim=0), code_film=True)
+    assert not g.code_film and g.bottleneck_film is None and g.decoder.films is None
+    with pytest.raises(TypeError, match="code_film: expected a bool, got str"):
+        UNetGenerator(**CFG, code_film="yes")

@@ -137,6 +137,14 @@ class RenderFromLabels(nn.Module):
         return self.stage.render(self.generator, labels, code, z, source=source, keep=keep)
 
 
+def _official_only(stage: RenderStage, cfg) -> None:
+    if cfg.model.code_film:
+        raise ValueError(
+            f"model.code_film: only the compositional and plain render models modulate with the code; "
+            f"{stage.name} is an official network, kept unchanged (set model.code_film=False)"
+        )
+
+
 @register
 class CompositionalRender(RenderStage):
     """The paper's render generator: the U-Net with one rendering per region, composed with the segmentation.
@@ -155,7 +163,9 @@ class CompositionalRender(RenderStage):
 
     def build(self, cfg):
         kwargs = net_kwargs(cfg)
-        g = official_nets.ih1_skip_generator(**kwargs, num_regions=NUM_LABELS, code_at_input=True)
+        g = official_nets.ih1_skip_generator(
+            **kwargs, num_regions=NUM_LABELS, code_at_input=True, code_film=cfg.model.code_film
+        )
         colors = cfg.model.region_colors
         if colors and not cfg.model.wearer:
             raise ValueError("model.region_colors: needs model.wearer (the measured skin and hair colours)")
@@ -173,7 +183,7 @@ class PlainRender(RenderStage):
     evaluated = True
 
     def build(self, cfg):
-        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), code_at_input=True)
+        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), code_at_input=True, code_film=cfg.model.code_film)
         return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
 
@@ -187,6 +197,7 @@ class Ih1SkipRender(RenderStage):
     benchmarked = True
 
     def build(self, cfg):
+        _official_only(self, cfg)
         g = official_nets.ih1_skip_generator(**net_kwargs(cfg))
         return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
@@ -200,5 +211,6 @@ class Ih1Render(RenderStage):
     title = "Two-stage, official ih1"
 
     def build(self, cfg):
+        _official_only(self, cfg)
         g = official_nets.ih1_generator(**net_kwargs(cfg))
         return g, official_nets.ih1_discriminator(**net_kwargs(cfg, noise=False))

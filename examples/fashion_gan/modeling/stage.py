@@ -127,14 +127,17 @@ class Stage:
         """The model's output for real people's conditions: logits (stage 1) or an image in ``[-1, 1]``."""
         raise NotImplementedError
 
-    def reconstruction_loss(self, cond: Conditions) -> Callable[[torch.Tensor], torch.Tensor]:
-        """``fake -> scalar``: cross-entropy to the label map, or L1 to the image."""
+    def reconstruction_loss(
+        self, cond: Conditions, *, l1_downsample: int = 1
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``fake -> scalar``: cross-entropy to the label map, or L1 to the image (its ``l1_downsample``-fold
+        block means: ``train.l1_downsample``)."""
         from condgan.losses import l1_reconstruction, segmentation_cross_entropy
 
         if self.reconstruction == "cross_entropy":
             # build_conditions' one-hot already checked the label range: no second scan (a device sync).
             return lambda fake: segmentation_cross_entropy(fake, cond.labels, check_labels=False)
-        return lambda fake: l1_reconstruction(fake, cond.images)
+        return lambda fake: l1_reconstruction(fake, cond.images, downsample=l1_downsample)
 
     def reconstruction_weight(self, cfg: RunConfig) -> float:
         """``train.seg_weight`` for a cross-entropy, ``train.l1_weight`` for an L1 reconstruction."""

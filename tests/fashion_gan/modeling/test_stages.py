@@ -157,6 +157,49 @@ def test_generate_outputs(name, batch, text_encoder, tiny_cfg):
     assert torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize("name", ["render_compositional", "render_plain"])
+def test_code_film_adds_modulations_and_trains(name, batch, text_encoder, tiny_cfg):
+    stage = get_stage(name)
+    cfg = stage.configure(tiny_cfg(model={"code_film": True}, train={"l1_downsample": 4}).validate())
+    g, d = stage.build(cfg)
+    unet = g.generator if isinstance(g, ComposedRenderer) else g
+    assert unet.code_film and len(unet.decoder.films) == len(unet.decoder.levels)
+    plain, _ = stage.build(stage.configure(tiny_cfg()))
+    assert not (plain.generator if isinstance(plain, ComposedRenderer) else plain).code_film
+    films = {k: v.detach().clone() for k, v in g.named_parameters() if "film" in k}
+    step = make_step(
+        stage,
+        cfg=cfg,
+        generator=g,
+        discriminator=d,
+        g_optimizer=make_adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        d_optimizer=make_adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        text_encoder=text_encoder,
+        precision=make_precision(torch.device("cpu"), mode="fp32"),
+        device=torch.device("cpu"),
+    )
+    assert torch.isfinite(torch.tensor(step(batch, 1)["g_rec"]))
+    after = dict(g.named_parameters())
+    assert all(not torch.equal(v, after[k]) for k, v in films.items())  # the modulations learn
+
+
+@pytest.mark.parametrize("name", ["render_ih1_skip", "render_ih1"])
+def test_official_render_models_refuse_code_film(name, tiny_cfg):
+    stage = get_stage(name)
+    with pytest.raises(ValueError, match=f"model.code_film: .*{name} is an official network"):
+        stage.build(stage.configure(tiny_cfg(model={"code_film": True})))
+
+
+def test_reconstruction_loss_downsamples_the_l1(batch):
+    cond = build_conditions(batch["image"], batch["labels"], constraint_size=8, constraint_mode="bicubic")
+    stage = get_stage("render_compositional")
+    fake = cond.images + 0.5 * torch.randn_like(cond.images)
+    pixels = stage.reconstruction_loss(cond)(fake)
+    blocks = stage.reconstruction_loss(cond, l1_downsample=4)(fake)
+    torch.testing.assert_close(pixels, (fake - cond.images).abs().mean())
+    assert blocks < 0.5 * pixels  # noise averages out in 4x4 block means
+
+
 def test_width_scales_the_networks(tiny_cfg):
     def count(width):
         g, _ = get_stage("render_compositional").build(tiny_cfg(model={"width": width}))
