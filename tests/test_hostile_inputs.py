@@ -694,7 +694,10 @@ TRAIN_CASES = [
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
     (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
     (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)
-    (["--stage", "render", "--set", "model.code_film=True", "--set", "train.l1_downsample=4"], True),
+    (["--set", "model.upsample=bilinear"], False),
+    (["--stage", "render", "--render", "ih1_skip", "--set", "model.upsample=resize"], False),  # official net
+    (["--stage", "render", "--set", "model.code_film=True", "--set", "train.l1_downsample=4",
+      "--set", "model.upsample=resize"], True),
 ]  # fmt: skip
 
 

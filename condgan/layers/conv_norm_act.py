@@ -21,11 +21,18 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from condgan._checks import check_bool, check_dtype_like, check_nonneg_int, check_positive_int, check_rank
+from condgan._checks import (
+    check_bool,
+    check_choice,
+    check_dtype_like,
+    check_nonneg_int,
+    check_positive_int,
+    check_rank,
+)
 from condgan.layers.create_act import ActSpec, get_activation
 from condgan.layers.create_norm import NormSpec, get_norm_layer
 
-__all__ = ["ConvNormAct", "DownBlock", "UpBlock", "Conv3x3Block"]
+__all__ = ["ConvNormAct", "DownBlock", "UpBlock", "UPSAMPLE_MODES", "Conv3x3Block"]
 
 
 class ConvNormAct(nn.Sequential):
@@ -49,6 +56,9 @@ class ConvNormAct(nn.Sequential):
         spectral_norm: wrap the conv weight in spectral normalisation (Miyato et al. 2018).
         dropout: dropout probability after the norm (0 disables it).
         act_first: apply the activation before the convolution.
+        upsample: when > 1, a nearest-neighbour upsampling by this factor precedes the convolution (the
+            resize-convolution of Odena et al. 2016, which has none of the checkerboard pattern of a strided
+            transposed convolution).
 
     Shapes:
         ``(B, C_in, H, W) -> (B, C_out, H', W')``.
@@ -74,8 +84,10 @@ class ConvNormAct(nn.Sequential):
         spectral_norm: bool = False,
         dropout: float = 0.0,
         act_first: bool = False,
+        upsample: int = 1,
     ) -> None:
         check_positive_int("in_channels", in_channels)
+        check_positive_int("upsample", upsample)
         check_positive_int("out_channels", out_channels)
         check_positive_int("kernel_size", kernel_size)
         check_positive_int("stride", stride)
@@ -100,6 +112,8 @@ class ConvNormAct(nn.Sequential):
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         if act_first and act_factory is not None:
             layers["pre_act"] = act_factory()
+        if upsample > 1:
+            layers["upsample"] = nn.Upsample(scale_factor=upsample, mode="nearest")
         layers["conv"] = conv
         if norm_factory is not None:
             layers["norm"] = norm_factory(out_channels)
@@ -165,8 +179,16 @@ class DownBlock(ConvNormAct):
         )
 
 
+#: How an [`UpBlock`][condgan.layers.conv_norm_act.UpBlock] doubles the resolution.
+UPSAMPLE_MODES = ("deconv", "resize")
+
+
 class UpBlock(ConvNormAct):
     """DCGAN up-sampling block: deconv 4x4, stride 2, padding 1, then norm and activation; ``H -> 2 H``.
+
+    With ``mode="resize"`` the deconv is a nearest-neighbour upsampling followed by a conv 3x3, padding 1 (not
+    official): the same output size, without the checkerboard a strided deconv leaves when nothing else
+    (a pixel L1) holds the high frequencies down.
 
     Args:
         in_channels: input channels.
@@ -174,10 +196,13 @@ class UpBlock(ConvNormAct):
         norm: see [`get_norm_layer`][condgan.layers.create_norm.get_norm_layer].
         act: see [`get_activation`][condgan.layers.create_act.get_activation] (default ReLU, as in DCGAN
             generators).
+        mode: ``"deconv"`` (official) or ``"resize"``.
         **kwargs: the other keywords of [`ConvNormAct`][condgan.layers.conv_norm_act.ConvNormAct].
 
     Examples:
         >>> UpBlock(8, 4)(torch.randn(2, 8, 8, 8)).shape
+        torch.Size([2, 4, 16, 16])
+        >>> UpBlock(8, 4, mode="resize")(torch.randn(2, 8, 8, 8)).shape
         torch.Size([2, 4, 16, 16])
     """
 
@@ -188,19 +213,16 @@ class UpBlock(ConvNormAct):
         *,
         norm: NormSpec = "batch",
         act: ActSpec = "relu",
+        mode: str = "deconv",
         **kwargs,
     ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size=4,
-            stride=2,
-            padding=1,
-            norm=norm,
-            act=act,
-            transposed=True,
-            **kwargs,
-        )
+        check_choice("mode", mode, UPSAMPLE_MODES)
+        if mode == "resize":
+            shape = dict(kernel_size=3, stride=1, padding=1, upsample=2)
+        else:
+            shape = dict(kernel_size=4, stride=2, padding=1, transposed=True)
+        super().__init__(in_channels, out_channels, norm=norm, act=act, **shape, **kwargs)
+        self.mode = mode
 
 
 class Conv3x3Block(ConvNormAct):

@@ -144,6 +144,8 @@ class UNetDecoder(nn.Module):
         num_dropout: how many levels (from the innermost) use dropout.
         bias: conv bias (``None``: only without a norm, i.e. on the last deconv).
         spectral_norm: spectral normalisation on every deconv.
+        upsample: ``"deconv"`` (official) or ``"resize"`` (nearest-neighbour upsampling + conv 3x3) in every
+            level and the last one: see [`UpBlock`][condgan.layers.conv_norm_act.UpBlock].
         code_dim: when > 0, every level's output is modulated by a code of this width
             ([`FiLM`][condgan.layers.film.FiLM], zero-initialised) before the skip is concatenated, and
             ``forward`` needs ``code``.
@@ -173,6 +175,7 @@ class UNetDecoder(nn.Module):
         bias: bool | None = None,
         spectral_norm: bool = False,
         code_dim: int = 0,
+        upsample: str = "deconv",
     ) -> None:
         super().__init__()
         check_positive_int("in_channels", in_channels)
@@ -202,6 +205,7 @@ class UNetDecoder(nn.Module):
                     dropout=dropout if i < num_dropout else 0.0,
                     bias=bias,
                     spectral_norm=spectral_norm,
+                    mode=upsample,
                 )
             )
             prev = c + s
@@ -217,6 +221,7 @@ class UNetDecoder(nn.Module):
             act_first=True,
             bias=bias,
             spectral_norm=spectral_norm,
+            mode=upsample,
         )
 
     def forward(

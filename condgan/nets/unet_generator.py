@@ -60,6 +60,8 @@ class UNetGenerator(nn.Module):
             every level sees it. With the code only at the 1x1 bottleneck, the skips carry everything the
             decoder needs and a briefly trained U-Net learns to ignore the code (measured in the FashionGAN
             demo: swapping the sentence changed the output by 1e-5).
+        upsample: ``"deconv"`` (official: transposed conv 4x4) or ``"resize"`` (nearest-neighbour upsampling +
+            conv 3x3, no checkerboard) in the bottleneck and every decoder level. Not official.
         code_film: also modulate the bottleneck and every decoder level with the reduced code
             ([`FiLM`][condgan.layers.film.FiLM], zero-initialised): the code scales and shifts each channel
             instead of only being concatenated. Not official.
@@ -94,6 +96,7 @@ class UNetGenerator(nn.Module):
         spectral_norm: bool = False,
         code_at_input: bool = False,
         code_film: bool = False,
+        upsample: str = "deconv",
     ) -> None:
         super().__init__()
         check_positive_int("condition_channels", condition_channels)
@@ -133,6 +136,7 @@ class UNetGenerator(nn.Module):
             dropout=dropout if num_dropout > 0 else 0.0,
             bias=bias,
             spectral_norm=spectral_norm,
+            mode=upsample,
         )
         self.bottleneck_film = FiLM(code_dim=film_dim, channels=enc[-2]) if film_dim else None
         skips = enc[-2::-1]  # e_{n-1}, ..., e_1
@@ -147,6 +151,7 @@ class UNetGenerator(nn.Module):
             bias=bias,
             spectral_norm=spectral_norm,
             code_dim=film_dim,
+            upsample=upsample,
         )
 
     def forward(

@@ -1,12 +1,14 @@
 """Configuration of a FashionGAN run: plain dataclasses, saved as JSON with every run and checkpoint.
 
-Two presets:
+Three presets:
 
 - ``faithful``: the official sizes and hyper-parameters (128x128, z 80-d, text 100 -> 20, 4x8x8 spatial
   constraint from bicubic downsampling, Adam 2e-4 / beta1 0.5, batch 4, 100 x CE and 100 x L1, all three
   matching-aware D terms with weight 1 as the official gradients effectively have, 25,000 stage-1 iterations).
 - ``demo``: a small configuration that learns visibly on 2 CPU cores in minutes (64x64, channels x 0.25,
-  batch 16, bf16 autocast, a few hundred iterations per model).
+  batch 16, bf16 autocast, 600 stage-1 iterations and 1800 for the render).
+- ``quality``: the demo's networks at the paper's 128x128, sized to train on 2 CPU cores in under 45 minutes
+  (batch 8; docs/fashiongan.md says what it costs and gives).
 
 The configs are turned into keyword arguments for condgan's layers by the stages of `fashion_gan.modeling`.
 """
@@ -78,6 +80,9 @@ class ModelConfig:
     # Compositional and plain render: the reduced code also modulates every decoder level (FiLM) instead of
     # only being concatenated (condgan.nets.UNetGenerator code_film). Off = the networks of older runs.
     code_film: bool = False
+    # Compositional and plain render: how the U-Net doubles the resolution: "deconv" (official transposed conv)
+    # or "resize" (nearest upsampling + conv 3x3, no checkerboard; condgan.layers.UpBlock mode).
+    upsample: str = "deconv"
 
 
 @dataclass
@@ -85,6 +90,9 @@ class TrainConfig:
     """Optimisation and the training loop's switches."""
 
     steps: int = 25000
+    # Steps of the models that output images (stage 2, One-Step); 0 = train.steps. The demo's render needs
+    # about 3x stage 1's steps (docs/fashiongan.md, "Where control is lost"). The CLI's --steps clears it.
+    image_steps: int = 0
     batch_size: int = 4
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -239,6 +247,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_bool("model.wearer", m.wearer)
     check_bool("model.region_colors", m.region_colors)
     check_bool("model.code_film", m.code_film)
+    check_choice("model.upsample", m.upsample, ("deconv", "resize"))
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep
@@ -262,7 +271,7 @@ def _validate_train(t: TrainConfig) -> None:
 
     _ints(t, "train", ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"), 1)
     check_int("train.batch_size", t.batch_size, low=2)  # BatchNorm on the 1x1 code needs two samples
-    _ints(t, "train", ("seed", "threads"), 0)
+    _ints(t, "train", ("seed", "threads", "image_steps"), 0)
     if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
         raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
     # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
@@ -330,6 +339,7 @@ def _demo() -> RunConfig:
         model=ModelConfig(width=0.25, keep_regions=()),
         train=TrainConfig(
             steps=600,
+            image_steps=1800,  # the render's longest measured gain (docs/fashiongan.md, "Where control is lost")
             batch_size=16,
             lr=1e-3,  # 5x the official rate: measured to halve stage 1's cross-entropy sooner, still stable
             precision="bf16",
@@ -340,11 +350,23 @@ def _demo() -> RunConfig:
     )
 
 
-PRESETS = {"faithful": _faithful, "demo": _demo}
+def _quality() -> RunConfig:
+    demo = _demo()
+    return RunConfig(
+        preset="quality",
+        data=dataclasses.replace(demo.data, image_size=128),
+        text=demo.text,
+        model=demo.model,
+        train=dataclasses.replace(demo.train, batch_size=8, sample_every=200, checkpoint_every=200),
+    )
+
+
+PRESETS = {"faithful": _faithful, "demo": _demo, "quality": _quality}
 
 
 def preset(name: str) -> RunConfig:
-    """A fresh [`RunConfig`][fashion_gan.config.RunConfig] of the named preset (``faithful`` or ``demo``)."""
+    """A fresh [`RunConfig`][fashion_gan.config.RunConfig] of the named preset (``faithful``, ``demo`` or
+    ``quality``)."""
     if name not in PRESETS:
         raise ValueError(f"preset: expected one of {sorted(PRESETS)}, got {name!r}")
     return PRESETS[name]()

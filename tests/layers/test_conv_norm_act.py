@@ -128,3 +128,24 @@ def test_channels_last_and_bf16_autocast():
         low = block(x)
     assert low.dtype == torch.bfloat16
     torch.testing.assert_close(low.float(), ref, rtol=0.05, atol=0.05)
+
+
+def test_up_block_resize_mode_has_no_transposed_conv_and_no_checkerboard():
+    torch.manual_seed(0)
+    block = UpBlock(4, 2, mode="resize", norm="none", act="none", bias=False)
+    assert list(dict(block.named_children())) == ["upsample", "conv"]
+    assert isinstance(block.conv, nn.Conv2d) and block.conv.kernel_size == (3, 3) and block.mode == "resize"
+    # A constant input gives a constant output away from the border: nearest upsampling + a 3x3 conv
+    # treats every output pixel alike, while a stride-2 deconv alternates between two kernels' parities.
+    const = torch.ones(1, 4, 6, 6)
+    inner = block(const)[0, :, 1:-1, 1:-1]
+    torch.testing.assert_close(inner, inner[:, :1, :1].expand_as(inner))
+    deconv = UpBlock(4, 2, norm="none", act="none", bias=False)
+    with torch.no_grad():
+        deconv.conv.weight.normal_()
+    inner = deconv(const)[0, :, 1:-1, 1:-1]
+    assert not torch.allclose(inner, inner[:, :1, :1].expand_as(inner))
+    with pytest.raises(ValueError, match=r"mode: expected one of \['deconv', 'resize'\], got 'bilinear'"):
+        UpBlock(4, 2, mode="bilinear")
+    with pytest.raises(ValueError, match="upsample: expected a positive int, got 0"):
+        ConvNormAct(4, 2, upsample=0)

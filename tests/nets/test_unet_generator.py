@@ -110,3 +110,14 @@ def test_code_film_needs_a_code_and_is_checked():
     assert not g.code_film and g.bottleneck_film is None and g.decoder.films is None
     with pytest.raises(TypeError, match="code_film: expected a bool, got str"):
         UNetGenerator(**CFG, code_film="yes")
+
+
+def test_resize_upsampling_in_every_decoder_level():
+    g = UNetGenerator(**CFG, upsample="resize")
+    ups = [g.bottleneck, *g.decoder.levels, g.decoder.final]
+    assert all(b.mode == "resize" and isinstance(b.conv, nn.Conv2d) for b in ups)
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in g.modules())
+    y = g(*inputs())
+    assert y.shape == (2, 3, 16, 16) and y.abs().max() <= 1.0
+    with pytest.raises(ValueError, match="mode: expected one of"):
+        UNetGenerator(**CFG, upsample="pixelshuffle")

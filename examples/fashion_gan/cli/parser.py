@@ -51,7 +51,9 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
         help="One-Step baseline: 8-4 or 8-7",
     )
     g.add_argument("--width", type=float, help="channel multiplier (1.0 = official sizes)")
-    g.add_argument("--steps", type=int, help="training steps per model")
+    g.add_argument(
+        "--steps", type=int, help="training steps of every model (clears train.image_steps; demo: 600, image models 1800)"
+    )
     g.add_argument("--batch-size", type=int, help="batch size per process")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="autocast (fp16 needs CUDA)")
     g.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
@@ -114,6 +116,8 @@ def config_from_args(
         value = getattr(args, attr, None)
         if value is not None:
             updates.setdefault(section, {})[field] = value
+    if getattr(args, "steps", None) is not None:
+        updates["train"]["image_steps"] = 0  # --steps N: N steps for every model (a --set may still differ)
     for item in args.overrides:
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise ValueError(f"--set: expected SECTION.FIELD=VALUE (e.g. train.lr=1e-4), got {item!r}")
@@ -226,13 +230,13 @@ def _add_evaluation_sizes(p) -> None:
         "--detector-steps",
         type=int,
         default=None,
-        help="training steps of the attribute detectors (default 400 demo, 4000 otherwise)",
+        help="training steps of the attribute detectors (default 400 demo and quality, 4000 otherwise)",
     )
     p.add_argument(
         "--parser-steps",
         type=int,
         default=None,
-        help="training steps of the segmentation parser (default 300 demo, 3000 otherwise)",
+        help="training steps of the segmentation parser (default 300 demo and quality, 3000 otherwise)",
     )
 
 

@@ -198,7 +198,7 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
 
 
 def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int]:
-    demo = cfg.preset == "demo"
+    demo = cfg.preset in ("demo", "quality")  # the CPU presets: judges sized like their training
     detector_steps = (400 if demo else 4000) if detector_steps is None else detector_steps
     parser_steps = (300 if demo else 3000) if parser_steps is None else parser_steps
     return detector_steps, parser_steps

@@ -396,11 +396,13 @@ def ih1_skip_generator(
     num_regions: int | None = None,
     code_at_input: bool = False,
     code_film: bool = False,
+    upsample: str = "deconv",
 ) -> UNetGenerator:
     """The released default stage-2 generator ``ih1_skip``: a pix2pix U-Net with z and code at the bottleneck.
 
     ``code_at_input=True`` (not official) also tiles the reduced code over the input map, and
-    ``code_film=True`` (not official) also modulates every decoder level with it: see
+    ``code_film=True`` (not official) also modulates every decoder level with it, and ``upsample="resize"``
+    (not official) replaces the transposed convolutions by upsampling + conv 3x3: see
     [`condgan.nets.UNetGenerator`][condgan.nets.unet_generator.UNetGenerator].
 
     Official layers at 128 (official ``net_graph_ih1.lua``)::
@@ -440,6 +442,7 @@ def ih1_skip_generator(
         bias=True,
         code_at_input=code_at_input,
         code_film=code_film,
+        upsample=upsample,
     )
     # Like every linear, the FiLM projections are drawn from N(0, 0.02): close to the identity at the start.
     return init_weights(net, std=OFFICIAL_INIT_STD["ih1_skip"], norm_std=_NORM_STD)

@@ -137,12 +137,19 @@ class RenderFromLabels(nn.Module):
         return self.stage.render(self.generator, labels, code, z, source=source, keep=keep)
 
 
+def _unofficial_options(cfg) -> dict:
+    """The U-Net options of the compositional and plain render models that the official networks lack."""
+    return {"code_film": cfg.model.code_film, "upsample": cfg.model.upsample}
+
+
 def _official_only(stage: RenderStage, cfg) -> None:
-    if cfg.model.code_film:
-        raise ValueError(
-            f"model.code_film: only the compositional and plain render models modulate with the code; "
-            f"{stage.name} is an official network, kept unchanged (set model.code_film=False)"
-        )
+    defaults = {"code_film": False, "upsample": "deconv"}
+    for name, value in _unofficial_options(cfg).items():
+        if value != defaults[name]:
+            raise ValueError(
+                f"model.{name}: only the compositional and plain render models take it; {stage.name} is an "
+                f"official network, kept unchanged (set model.{name}={defaults[name]!r})"
+            )
 
 
 @register
@@ -164,7 +171,7 @@ class CompositionalRender(RenderStage):
     def build(self, cfg):
         kwargs = net_kwargs(cfg)
         g = official_nets.ih1_skip_generator(
-            **kwargs, num_regions=NUM_LABELS, code_at_input=True, code_film=cfg.model.code_film
+            **kwargs, num_regions=NUM_LABELS, code_at_input=True, **_unofficial_options(cfg)
         )
         colors = cfg.model.region_colors
         if colors and not cfg.model.wearer:
@@ -183,7 +190,7 @@ class PlainRender(RenderStage):
     evaluated = True
 
     def build(self, cfg):
-        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), code_at_input=True, code_film=cfg.model.code_film)
+        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), code_at_input=True, **_unofficial_options(cfg))
         return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
 

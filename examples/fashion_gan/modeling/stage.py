@@ -144,8 +144,12 @@ class Stage:
         return cfg.train.seg_weight if self.reconstruction == "cross_entropy" else cfg.train.l1_weight
 
     def configure(self, cfg: RunConfig) -> RunConfig:
-        """``cfg`` with the model fields that select this stage."""
-        return cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
+        """``cfg`` with the model fields that select this stage, and ``train.steps`` set to
+        ``train.image_steps`` for the models that output images (when that is not 0)."""
+        out = cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
+        if self.kind in IMAGE_KINDS and out.train.image_steps:
+            out = out.replace(train={"steps": out.train.image_steps})
+        return out
 
     def cli_words(self) -> tuple[str, ...]:
         """The ``fashion-gan train`` options selecting this model, e.g. ``--stage render --render plain``."""
@@ -162,6 +166,8 @@ STAGES: dict[str, Stage] = {}
 """Every model of the recipe, by folder name (filled by [`register`][fashion_gan.modeling.stage.register])."""
 
 KINDS = ("shape", "render", "onestep")
+#: The kinds whose models output images: ``train.image_steps`` (when not 0) is their training length.
+IMAGE_KINDS = ("render", "onestep")
 """The ``--stage`` words in training order: stage 1 first (the render models are chained after it)."""
 
 

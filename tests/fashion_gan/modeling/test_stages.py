@@ -160,10 +160,13 @@ def test_generate_outputs(name, batch, text_encoder, tiny_cfg):
 @pytest.mark.parametrize("name", ["render_compositional", "render_plain"])
 def test_code_film_adds_modulations_and_trains(name, batch, text_encoder, tiny_cfg):
     stage = get_stage(name)
-    cfg = stage.configure(tiny_cfg(model={"code_film": True}, train={"l1_downsample": 4}).validate())
+    cfg = stage.configure(
+        tiny_cfg(model={"code_film": True, "upsample": "resize"}, train={"l1_downsample": 4}).validate()
+    )
     g, d = stage.build(cfg)
     unet = g.generator if isinstance(g, ComposedRenderer) else g
     assert unet.code_film and len(unet.decoder.films) == len(unet.decoder.levels)
+    assert unet.decoder.final.mode == "resize"
     plain, _ = stage.build(stage.configure(tiny_cfg()))
     assert not (plain.generator if isinstance(plain, ComposedRenderer) else plain).code_film
     films = {k: v.detach().clone() for k, v in g.named_parameters() if "film" in k}
@@ -184,10 +187,11 @@ def test_code_film_adds_modulations_and_trains(name, batch, text_encoder, tiny_c
 
 
 @pytest.mark.parametrize("name", ["render_ih1_skip", "render_ih1"])
-def test_official_render_models_refuse_code_film(name, tiny_cfg):
+@pytest.mark.parametrize("option", [{"code_film": True}, {"upsample": "resize"}])
+def test_official_render_models_refuse_the_unofficial_options(name, option, tiny_cfg):
     stage = get_stage(name)
-    with pytest.raises(ValueError, match=f"model.code_film: .*{name} is an official network"):
-        stage.build(stage.configure(tiny_cfg(model={"code_film": True})))
+    with pytest.raises(ValueError, match=f"model.{next(iter(option))}: .*{name} is an official network"):
+        stage.build(stage.configure(tiny_cfg(model=option)))
 
 
 def test_reconstruction_loss_downsamples_the_l1(batch):
@@ -198,6 +202,25 @@ def test_reconstruction_loss_downsamples_the_l1(batch):
     blocks = stage.reconstruction_loss(cond, l1_downsample=4)(fake)
     torch.testing.assert_close(pixels, (fake - cond.images).abs().mean())
     assert blocks < 0.5 * pixels  # noise averages out in 4x4 block means
+
+
+def test_image_steps_set_the_length_of_the_image_models(tiny_cfg):
+    cfg = tiny_cfg(train={"steps": 5, "image_steps": 12})
+    lengths = {s.name: s.configure(cfg).train.steps for s in all_stages()}
+    assert lengths == {s.name: 5 if s.kind == "shape" else 12 for s in all_stages()}
+    assert {s.configure(tiny_cfg(train={"steps": 5})).train.steps for s in all_stages()} == {5}  # 0: steps
+
+
+def test_cli_steps_clear_image_steps_and_set_can_restore_them():
+    def parsed(*options):
+        return cli.config_from_args(cli.build_parser().parse_args(["train", "--out", "x", *options])).train
+
+    demo = parsed("--preset", "demo")
+    assert (demo.steps, demo.image_steps) == (600, 1800)
+    assert (parsed("--preset", "demo", "--steps", "7").image_steps) == 0
+    assert parsed("--preset", "demo", "--steps", "7", "--set", "train.image_steps=9").image_steps == 9
+    with pytest.raises(ValueError, match="train.image_steps: expected an int >= 0, got -1"):
+        parsed("--preset", "demo", "--set", "train.image_steps=-1")
 
 
 def test_width_scales_the_networks(tiny_cfg):
