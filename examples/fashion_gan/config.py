@@ -90,9 +90,9 @@ class TrainConfig:
     """Optimisation and the training loop's switches."""
 
     steps: int = 25000
-    # Steps of the models that output images (stage 2, One-Step); 0 = train.steps. The demo's render needs
+    # Steps of the stage-2 render models; 0 = train.steps. The demo's render needs
     # about 3x stage 1's steps (docs/fashiongan.md, "Where control is lost"). The CLI's --steps clears it.
-    image_steps: int = 0
+    render_steps: int = 0
     batch_size: int = 4
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -271,7 +271,7 @@ def _validate_train(t: TrainConfig) -> None:
 
     _ints(t, "train", ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"), 1)
     check_int("train.batch_size", t.batch_size, low=2)  # BatchNorm on the 1x1 code needs two samples
-    _ints(t, "train", ("seed", "threads", "image_steps"), 0)
+    _ints(t, "train", ("seed", "threads", "render_steps"), 0)
     if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
         raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
     # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
@@ -339,7 +339,7 @@ def _demo() -> RunConfig:
         model=ModelConfig(width=0.25, keep_regions=()),
         train=TrainConfig(
             steps=600,
-            image_steps=1800,  # the render's longest measured gain (docs/fashiongan.md, "Where control is lost")
+            render_steps=1800,  # the render's longest measured gain (docs/fashiongan.md, "Where control is lost")
             batch_size=16,
             lr=1e-3,  # 5x the official rate: measured to halve stage 1's cross-entropy sooner, still stable
             precision="bf16",

@@ -52,7 +52,9 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--width", type=float, help="channel multiplier (1.0 = official sizes)")
     g.add_argument(
-        "--steps", type=int, help="training steps of every model (clears train.image_steps; demo: 600, image models 1800)"
+        "--steps",
+        type=int,
+        help="training steps of every model (clears train.render_steps; demo: 600, the render 1800)",
     )
     g.add_argument("--batch-size", type=int, help="batch size per process")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="autocast (fp16 needs CUDA)")
@@ -117,7 +119,7 @@ def config_from_args(
         if value is not None:
             updates.setdefault(section, {})[field] = value
     if getattr(args, "steps", None) is not None:
-        updates["train"]["image_steps"] = 0  # --steps N: N steps for every model (a --set may still differ)
+        updates["train"]["render_steps"] = 0  # --steps N: N steps for every model (a --set may still differ)
     for item in args.overrides:
         if "=" not in item or "." not in item.split("=", 1)[0]:
             raise ValueError(f"--set: expected SECTION.FIELD=VALUE (e.g. train.lr=1e-4), got {item!r}")

@@ -145,10 +145,10 @@ class Stage:
 
     def configure(self, cfg: RunConfig) -> RunConfig:
         """``cfg`` with the model fields that select this stage, and ``train.steps`` set to
-        ``train.image_steps`` for the models that output images (when that is not 0)."""
+        ``train.render_steps`` for the stage-2 render models (when that is not 0)."""
         out = cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
-        if self.kind in IMAGE_KINDS and out.train.image_steps:
-            out = out.replace(train={"steps": out.train.image_steps})
+        if self.kind in RENDER_KINDS and out.train.render_steps:
+            out = out.replace(train={"steps": out.train.render_steps})
         return out
 
     def cli_words(self) -> tuple[str, ...]:
@@ -166,8 +166,9 @@ STAGES: dict[str, Stage] = {}
 """Every model of the recipe, by folder name (filled by [`register`][fashion_gan.modeling.stage.register])."""
 
 KINDS = ("shape", "render", "onestep")
-#: The kinds whose models output images: ``train.image_steps`` (when not 0) is their training length.
-IMAGE_KINDS = ("render", "onestep")
+#: The kinds whose training length is ``train.render_steps`` when that is not 0. The One-Step baselines keep
+#: ``train.steps``: their generator costs what stage 1's does, three times the render's per step.
+RENDER_KINDS = ("render",)
 """The ``--stage`` words in training order: stage 1 first (the render models are chained after it)."""
 
 

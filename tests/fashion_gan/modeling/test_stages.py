@@ -204,23 +204,23 @@ def test_reconstruction_loss_downsamples_the_l1(batch):
     assert blocks < 0.5 * pixels  # noise averages out in 4x4 block means
 
 
-def test_image_steps_set_the_length_of_the_image_models(tiny_cfg):
-    cfg = tiny_cfg(train={"steps": 5, "image_steps": 12})
+def test_render_steps_set_the_length_of_the_render_models(tiny_cfg):
+    cfg = tiny_cfg(train={"steps": 5, "render_steps": 12})
     lengths = {s.name: s.configure(cfg).train.steps for s in all_stages()}
-    assert lengths == {s.name: 5 if s.kind == "shape" else 12 for s in all_stages()}
+    assert lengths == {s.name: 12 if s.kind == "render" else 5 for s in all_stages()}
     assert {s.configure(tiny_cfg(train={"steps": 5})).train.steps for s in all_stages()} == {5}  # 0: steps
 
 
-def test_cli_steps_clear_image_steps_and_set_can_restore_them():
+def test_cli_steps_clear_render_steps_and_set_can_restore_them():
     def parsed(*options):
         return cli.config_from_args(cli.build_parser().parse_args(["train", "--out", "x", *options])).train
 
     demo = parsed("--preset", "demo")
-    assert (demo.steps, demo.image_steps) == (600, 1800)
-    assert (parsed("--preset", "demo", "--steps", "7").image_steps) == 0
-    assert parsed("--preset", "demo", "--steps", "7", "--set", "train.image_steps=9").image_steps == 9
-    with pytest.raises(ValueError, match="train.image_steps: expected an int >= 0, got -1"):
-        parsed("--preset", "demo", "--set", "train.image_steps=-1")
+    assert (demo.steps, demo.render_steps) == (600, 1800)
+    assert (parsed("--preset", "demo", "--steps", "7").render_steps) == 0
+    assert parsed("--preset", "demo", "--steps", "7", "--set", "train.render_steps=9").render_steps == 9
+    with pytest.raises(ValueError, match="train.render_steps: expected an int >= 0, got -1"):
+        parsed("--preset", "demo", "--set", "train.render_steps=-1")
 
 
 def test_width_scales_the_networks(tiny_cfg):
