@@ -5,13 +5,14 @@
 # the compositional render with one change, and evaluates it with --identity none (the networks alone, so the
 # numbers say what the render does, not what the identity keep adds).
 #
-#   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: l1_10 code100 steps1800 lr2e-4
+#   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: steps600 l1_10 code100 steps1800 lr2e-4
 #                                                      (also steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800,
 #                                                       film1800, l1down4_1800, resize1800, resize_l1down4_1800)
 #   bash benchmarks/render_ablation.sh runs/demo steps1800        # one arm; results in runs/ablation-steps1800
 #
 # FASHION_GAN: the command to run (default .venv/bin/fashion-gan); ABLATION_EVALUATE_OPTIONS: extra options
-# of 'fashion-gan evaluate' (e.g. "--num-test 64"), empty by default.
+# of 'fashion-gan evaluate' (e.g. "--num-test 64"), empty by default; ABLATION_TRAIN_OPTIONS: extra options of
+# 'fashion-gan train', after the arm's own (e.g. "--steps 2" for a quick check), empty by default.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 demo=${1:-runs/demo}
@@ -28,7 +29,8 @@ arm() {
         cp -r "$demo"/{config.json,shape,text_encoder.json,text_encoder.safetensors} "$out"/
         [ -d "$demo/detector" ] && cp -r "$demo/detector" "$out"/  # else evaluate trains the detectors
         local t0=$SECONDS
-        "$fg" train --out "$out" --stage render --no-progress "$@" >"$out/train.log" 2>&1 || { echo "$name: training failed, see $out/train.log"; return 1; }
+        # shellcheck disable=SC2086
+        "$fg" train --out "$out" --stage render --no-progress "$@" ${ABLATION_TRAIN_OPTIONS:-} >"$out/train.log" 2>&1 || { echo "$name: training failed, see $out/train.log"; return 1; }
         local t1=$SECONDS
         # shellcheck disable=SC2086  # the extra options are meant to split into words
         "$fg" evaluate --run "$out" --identity none --no-progress ${ABLATION_EVALUATE_OPTIONS:-} >"$out/eval.log" 2>&1 || { echo "$name: evaluation failed, see $out/eval.log"; return 1; }
@@ -37,11 +39,12 @@ arm() {
     echo "$name: $(grep -m1 'FashionGAN (compositional) | none' "$out/evaluation.md")"
 }
 arms=("$@")
-[ ${#arms[@]} -gt 0 ] || arms=(l1_10 code100 steps1800 lr2e-4)
+[ ${#arms[@]} -gt 0 ] || arms=(steps600 l1_10 code100 steps1800 lr2e-4)
 for a in "${arms[@]}"; do
     case $a in
-        l1_10) arm l1_10 --set train.l1_weight=10 ;;
-        code100) arm code100 --set model.code_reduced=100 ;;
+        steps600) arm steps600 --steps 600 ;;
+        l1_10) arm l1_10 --steps 600 --set train.l1_weight=10 ;;
+        code100) arm code100 --steps 600 --set model.code_reduced=100 ;;
         steps1800) arm steps1800 --steps 1800 ;;
         steps3600) arm steps3600 --steps 3600 ;;
         ema1800) arm ema1800 --steps 1800 --set train.ema_decay=0.999 ;;
@@ -49,11 +52,11 @@ for a in "${arms[@]}"; do
         emaavg1800) arm emaavg1800 --steps 1800 --set train.ema_decay=0.999 --set train.ema_buffers=average ;;
         hinge1800) arm hinge1800 --steps 1800 --set train.loss=hinge ;;
         lsgan1800) arm lsgan1800 --steps 1800 --set train.loss=lsgan ;;
-        lr2e-4) arm lr2e-4 --set train.lr=2e-4 ;;
+        lr2e-4) arm lr2e-4 --steps 600 --set train.lr=2e-4 ;;
         film1800) arm film1800 --steps 1800 --set model.code_film=True ;;
         l1down4_1800) arm l1down4_1800 --steps 1800 --set train.l1_downsample=4 ;;
         resize1800) arm resize1800 --steps 1800 --set model.upsample=resize ;;
         resize_l1down4_1800) arm resize_l1down4_1800 --steps 1800 --set model.upsample=resize --set train.l1_downsample=4 ;;
-        *) echo "render_ablation: unknown arm $a (expected l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800)"; exit 2 ;;
+        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800)"; exit 2 ;;
     esac
 done

@@ -27,6 +27,7 @@ def test_render_ablation_script_runs_one_arm_and_refuses_bad_input(trained_run, 
         **os.environ,
         "FASHION_GAN": str(Path(sys.executable).with_name("fashion-gan")),
         "ABLATION_EVALUATE_OPTIONS": "--num-test 8 --detector-steps 2 --parser-steps 2",
+        "ABLATION_TRAIN_OPTIONS": "--steps 2",  # after the arm's --steps 600
     }
 
     def run(*args):
@@ -47,4 +48,5 @@ def test_render_ablation_script_runs_one_arm_and_refuses_bad_input(trained_run, 
     last = sorted((arm / "render_compositional" / "checkpoints").glob("step-*"))[-1]
     meta = read_checkpoint_meta(last)
     assert meta["config"]["train"]["l1_weight"] == 10.0  # the arm's change reached the trained model
+    assert meta["config"]["train"]["steps"] == 2  # ABLATION_TRAIN_OPTIONS came after the arm's options
     assert (arm / "evaluation.json").is_file()
