@@ -166,10 +166,11 @@ STAGES: dict[str, Stage] = {}
 """Every model of the recipe, by folder name (filled by [`register`][fashion_gan.modeling.stage.register])."""
 
 KINDS = ("shape", "render", "onestep")
-#: The kinds whose training length is ``train.render_steps`` when that is not 0. The One-Step baselines keep
-#: ``train.steps``: their generator costs what stage 1's does, three times the render's per step.
-RENDER_KINDS = ("render",)
 """The ``--stage`` words in training order: stage 1 first (the render models are chained after it)."""
+
+RENDER_KINDS = ("render",)
+"""The kinds whose training length is ``train.render_steps`` when that is not 0. The One-Step baselines keep
+``train.steps``: their generator costs what stage 1's does, about three times the render's per step."""
 
 
 def all_stages() -> tuple[Stage, ...]:
