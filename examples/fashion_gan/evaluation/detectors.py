@@ -353,7 +353,7 @@ def train_detector(
             schedule.step()
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(loss):.3f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}")
     finally:
         if bar is not None:
             bar.close()

@@ -74,8 +74,11 @@ class WithWearerTargets:
         return batch
 
 
-def ensure_detector(run_dir: Path, train_set, *, steps: int, device, progress: bool):
-    """The run's detector, loaded from ``<run>/detector/attributes`` or trained on ``train_set`` and saved."""
+def ensure_detector(run_dir: Path, train_set, *, steps: int, device, progress: bool, image_size: int | None = None):
+    """The run's detector, loaded from ``<run>/detector/attributes`` or trained on ``train_set`` and saved.
+
+    ``image_size``: the size the detector sees images at (they are resized to it); default the data's.
+    """
     folder = Path(run_dir) / "detector" / "attributes"
     if (folder / "detector.json").is_file():
         return load_detector(folder, device=device)
@@ -83,7 +86,7 @@ def ensure_detector(run_dir: Path, train_set, *, steps: int, device, progress: b
         WithWearerTargets(train_set),
         steps=steps,
         device=device,
-        image_size=train_set.image_size,
+        image_size=train_set.image_size if image_size is None else image_size,
         heads=detector_heads(train_set),
         progress=progress,
     )

@@ -77,7 +77,8 @@ def format_table(result: dict) -> str:
         *_table(rows, IDENTITY_COLUMNS),
         "",
         "Detector columns are read by attribute detectors trained on real training images (the first row is "
-        "their ceiling on real test images); FD/KID are on the detector's features, not Inception's (no FID "
-        "weights offline).",
+        "their ceiling on real test images)"
+        + (f", which see every image at {size}x{size}" if (size := result.get("detector_size")) else "")
+        + "; FD/KID are on the detector's features, not Inception's (no FID weights offline).",
     ]
     return "\n".join(lines) + "\n"

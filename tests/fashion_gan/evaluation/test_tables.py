@@ -1,0 +1,18 @@
+"""The evaluation table and the size the CPU presets' detectors judge at."""
+
+from __future__ import annotations
+
+from fashion_gan.evaluation.tables import format_table
+
+
+def test_detector_size_caps_the_cpu_presets_and_reaches_the_table():
+    from fashion_gan.config import preset
+    from fashion_gan.evaluation.evaluate import detector_size
+
+    assert detector_size(preset("demo")) == 64
+    assert detector_size(preset("quality")) == 64  # 128x128 runs, judged at the demo's size
+    assert detector_size(preset("faithful")) == 128
+    assert detector_size(preset("demo").replace(data={"image_size": 32})) == 32
+    result = {"run": "r", "preset": "quality", "data": "synthetic", "num_test": 2, "rows": [], "detector_size": 64}
+    assert "which see every image at 64x64" in format_table(result)
+    assert "which see every image" not in format_table({**result, "detector_size": None})
