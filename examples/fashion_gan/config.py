@@ -231,6 +231,7 @@ def _validate_text(x: TextConfig) -> None:
 
 def _validate_model(m: ModelConfig) -> None:
     from condgan.layers import SPATIAL_CONSTRAINT_MODES
+    from condgan.layers.conv_norm_act import UPSAMPLE_MODES
 
     from .modeling import variants
 
@@ -247,7 +248,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_bool("model.wearer", m.wearer)
     check_bool("model.region_colors", m.region_colors)
     check_bool("model.code_film", m.code_film)
-    check_choice("model.upsample", m.upsample, ("deconv", "resize"))
+    check_choice("model.upsample", m.upsample, UPSAMPLE_MODES)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep

@@ -200,16 +200,18 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
 #: The CPU presets' detectors look at every run at this size at most: the demo (64) and the quality preset (128)
 #: are judged by the same eyes, and a detector at 128 would cost four times the demo's 6.7 minutes.
 CPU_DETECTOR_SIZE = 64
+#: The presets sized for 2 CPU cores: their judges train briefly and look at 64x64 at most.
+CPU_PRESETS = ("demo", "quality")
 
 
 def detector_size(cfg: RunConfig) -> int:
     """The size the attribute detectors see images at: the data's, capped at 64 for the CPU presets."""
-    cpu = cfg.preset in ("demo", "quality")
+    cpu = cfg.preset in CPU_PRESETS
     return min(cfg.data.image_size, CPU_DETECTOR_SIZE) if cpu else cfg.data.image_size
 
 
 def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int]:
-    demo = cfg.preset in ("demo", "quality")  # the CPU presets: judges sized like their training
+    demo = cfg.preset in CPU_PRESETS
     detector_steps = (400 if demo else 4000) if detector_steps is None else detector_steps
     parser_steps = (300 if demo else 3000) if parser_steps is None else parser_steps
     return detector_steps, parser_steps

@@ -143,12 +143,12 @@ def _unofficial_options(cfg) -> dict:
 
 
 def _official_only(stage: RenderStage, cfg) -> None:
-    defaults = {"code_film": False, "upsample": "deconv"}
+    defaults = type(cfg.model)()  # the config's defaults are the official networks
     for name, value in _unofficial_options(cfg).items():
-        if value != defaults[name]:
+        if value != getattr(defaults, name):
             raise ValueError(
                 f"model.{name}: only the compositional and plain render models take it; {stage.name} is an "
-                f"official network, kept unchanged (set model.{name}={defaults[name]!r})"
+                f"official network, kept unchanged (set model.{name}={getattr(defaults, name)!r})"
             )
 
 

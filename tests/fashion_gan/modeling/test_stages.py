@@ -71,6 +71,21 @@ def conditions_and_code(batch, text_encoder, cfg):
     return cond, code
 
 
+def cpu_step(stage, cfg, g, d, text_encoder):
+    """The training step of ``fashion-gan train`` for ``stage`` on the CPU, Adam 2e-4, fp32."""
+    return make_step(
+        stage,
+        cfg=cfg,
+        generator=g,
+        discriminator=d,
+        g_optimizer=make_adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        d_optimizer=make_adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
+        text_encoder=text_encoder,
+        precision=make_precision(torch.device("cpu"), mode="fp32"),
+        device=torch.device("cpu"),
+    )
+
+
 def test_the_registry_holds_the_papers_models_in_training_order():
     assert NAMES == [
         "shape",
@@ -124,17 +139,7 @@ def test_every_stage_builds_and_trains_one_step(name, batch, text_encoder, tiny_
 
     before = {f"G.{k}": v.detach().clone() for k, v in g.named_parameters()}
     before.update({f"D.{k}": v.detach().clone() for k, v in d.named_parameters()})
-    step = make_step(
-        stage,
-        cfg=cfg,
-        generator=g,
-        discriminator=d,
-        g_optimizer=make_adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
-        d_optimizer=make_adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
-        text_encoder=text_encoder,
-        precision=make_precision(torch.device("cpu"), mode="fp32"),
-        device=torch.device("cpu"),
-    )
+    step = cpu_step(stage, cfg, g, d, text_encoder)
     losses = step(batch, 1)
     for key in ("d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"):
         assert torch.isfinite(torch.tensor(losses[key])), (key, losses[key])
@@ -170,17 +175,7 @@ def test_code_film_adds_modulations_and_trains(name, batch, text_encoder, tiny_c
     plain, _ = stage.build(stage.configure(tiny_cfg()))
     assert not (plain.generator if isinstance(plain, ComposedRenderer) else plain).code_film
     films = {k: v.detach().clone() for k, v in g.named_parameters() if "film" in k}
-    step = make_step(
-        stage,
-        cfg=cfg,
-        generator=g,
-        discriminator=d,
-        g_optimizer=make_adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
-        d_optimizer=make_adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), device="cpu", fused=True),
-        text_encoder=text_encoder,
-        precision=make_precision(torch.device("cpu"), mode="fp32"),
-        device=torch.device("cpu"),
-    )
+    step = cpu_step(stage, cfg, g, d, text_encoder)
     assert torch.isfinite(torch.tensor(step(batch, 1)["g_rec"]))
     after = dict(g.named_parameters())
     assert all(not torch.equal(v, after[k]) for k, v in films.items())  # the modulations learn
