@@ -1,9 +1,9 @@
 """Feature-wise linear modulation (FiLM): a code scales and shifts every channel of a feature map.
 
-Perez et al., "FiLM: Visual Reasoning with a General Conditioning Layer" (AAAI 2018); the same operation is the
-affine part of conditional batch normalisation and of SPADE/AdaIN-style generators. Concatenating a tiled code
-(``concat_code``) lets a network learn to ignore it; a modulation multiplies the features by it, so the code
-acts on every unit of the layer it modulates.
+Perez et al., "FiLM: Visual Reasoning with a General Conditioning Layer" (AAAI 2018); the same operation is
+the affine part of conditional batch normalisation and of SPADE/AdaIN-style generators. Concatenating a tiled
+code (``concat_code``) lets a network learn to ignore it; a modulation multiplies the features by it, so the
+code acts on every unit of the layer it modulates.
 """
 
 from __future__ import annotations

@@ -111,9 +111,7 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor, *, downsample: i
         check_rank("pred", pred, 4, "(B, C, H, W) when downsample > 1")
         h, w = pred.shape[-2:]
         if h % downsample or w % downsample:
-            raise ValueError(
-                f"pred: expected H and W divisible by downsample={downsample}, got ({h}, {w})"
-            )
+            raise ValueError(f"pred: expected H and W divisible by downsample={downsample}, got ({h}, {w})")
         pred = F.avg_pool2d(pred, downsample)
         target = F.avg_pool2d(target, downsample)
     return F.l1_loss(pred, target)

@@ -80,7 +80,8 @@ class ModelConfig:
     # Compositional and plain render: the reduced code also modulates every decoder level (FiLM) instead of
     # only being concatenated (condgan.nets.UNetGenerator code_film). Off = the networks of older runs.
     code_film: bool = False
-    # Compositional and plain render: how the U-Net doubles the resolution: "deconv" (official transposed conv)
+    # Compositional and plain render: how the U-Net doubles the resolution: "deconv" (official transposed
+    # conv)
     # or "resize" (nearest upsampling + conv 3x3, no checkerboard; condgan.layers.UpBlock mode).
     upsample: str = "deconv"
 
@@ -340,7 +341,7 @@ def _demo() -> RunConfig:
         model=ModelConfig(width=0.25, keep_regions=()),
         train=TrainConfig(
             steps=600,
-            render_steps=1800,  # the render's longest measured gain (docs/fashiongan.md, "Where control is lost")
+            render_steps=1800,  # the render's largest measured gain (docs/fashiongan.md, the render ablation)
             batch_size=16,
             lr=1e-3,  # 5x the official rate: measured to halve stage 1's cross-entropy sooner, still stable
             precision="bf16",
@@ -360,7 +361,9 @@ def _quality() -> RunConfig:
         model=demo.model,
         # Stage 1 at 128 needs more than the demo's 600 steps: at 600 its label maps were striped and legless
         # (docs/fashiongan.md, "At 128x128").
-        train=dataclasses.replace(demo.train, steps=1500, batch_size=8, sample_every=200, checkpoint_every=200),
+        train=dataclasses.replace(
+            demo.train, steps=1500, batch_size=8, sample_every=200, checkpoint_every=200
+        ),
     )
 
 

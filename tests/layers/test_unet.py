@@ -72,7 +72,9 @@ def test_unet_decoder_errors():
 
 def test_unet_decoder_film_modulates_every_level():
     torch.manual_seed(0)
-    dec = UNetDecoder(in_channels=4, skip_channels=(4, 2), channels=(4, 2), out_channels=2, num_dropout=0, code_dim=3)
+    dec = UNetDecoder(
+        in_channels=4, skip_channels=(4, 2), channels=(4, 2), out_channels=2, num_dropout=0, code_dim=3
+    )
     assert [f.channels for f in dec.films] == [4, 2]
     x, skips = torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4), torch.randn(2, 2, 8, 8)]
     code = torch.randn(2, 3)
@@ -90,7 +92,9 @@ def test_unet_decoder_film_modulates_every_level():
 def test_unet_decoder_code_errors():
     dec = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, code_dim=3)
     x, skips = torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4)]
-    with pytest.raises(ValueError, match=r"code: this decoder has code_dim=3, so expected a \(B, code_dim\) code, got None"):
+    with pytest.raises(
+        ValueError, match=r"code: this decoder has code_dim=3, so expected a \(B, code_dim\) code, got None"
+    ):
         dec(x, skips)
     plain = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2)
     with pytest.raises(ValueError, match="code: this decoder has code_dim=0, so expected None, got Tensor"):

@@ -90,9 +90,13 @@ def test_l1_downsample_compares_block_means(factor, seed):
     g = torch.Generator().manual_seed(seed)
     pred, target = torch.randn(2, 3, 8, 8, generator=g), torch.randn(2, 3, 8, 8, generator=g)
     expected = (
-        pred.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
-        - target.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
-    ).abs().mean()
+        (
+            pred.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
+            - target.unflatten(-1, (-1, factor)).unflatten(-3, (-1, factor)).mean(dim=(-3, -1))
+        )
+        .abs()
+        .mean()
+    )
     torch.testing.assert_close(l1_reconstruction(pred, target, downsample=factor), expected)
     torch.testing.assert_close(L1Reconstruction(downsample=factor)(pred, target), expected)
     # A block mean never sees more difference than the pixels do (triangle inequality).
@@ -104,7 +108,9 @@ def test_l1_downsample_leaves_texture_free():
     pred = checks.expand(1, 3, 8, 8)
     assert l1_reconstruction(pred, torch.zeros(1, 3, 8, 8)).item() == 1.0
     assert l1_reconstruction(pred, torch.zeros(1, 3, 8, 8), downsample=2).item() == 0.0
-    assert "downsample=2" in repr(L1Reconstruction(downsample=2)) and "downsample" not in repr(L1Reconstruction())
+    assert "downsample=2" in repr(L1Reconstruction(downsample=2)) and "downsample" not in repr(
+        L1Reconstruction()
+    )
 
 
 def test_l1_downsample_errors():

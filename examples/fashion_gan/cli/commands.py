@@ -257,8 +257,8 @@ def demo(
     run_dir = Path(run_dir)
     print(
         f"FashionGAN demo: {cfg.data.source} data at {cfg.data.image_size}x{cfg.data.image_size}, "
-        f"stage 1 {cfg.train.steps} steps, the render {cfg.train.render_steps or cfg.train.steps} steps, into "
-        f"{run_dir}"
+        f"stage 1 {cfg.train.steps} steps, the render {cfg.train.render_steps or cfg.train.steps} steps, "
+        f"into {run_dir}"
     )
     train_models(cfg, run_dir, stage="demo", resume=True, progress=progress)
     people = runs.make_dataset(cfg.data, "test").get_batch(list(range(8)))

@@ -197,8 +197,8 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
     return pairwise_diversity(torch.stack([images_to_float(s) for s in samples])).mean().item()
 
 
-#: The CPU presets' detectors look at every run at this size at most: the demo (64) and the quality preset (128)
-#: are judged by the same eyes, and a detector at 128 would cost four times the demo's 6.7 minutes.
+#: The CPU presets' detectors look at every run at this size at most: the demo (64) and the quality preset
+#: (128) are judged by the same eyes, and a detector at 128 would cost four times the demo's 6.7 minutes.
 CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges train briefly and look at 64x64 at most.
 CPU_PRESETS = ("demo", "quality")
@@ -255,7 +255,12 @@ def evaluate_run(
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     with torch.enable_grad():
         detector = ensure_detector(
-            run_dir, train_set, steps=detector_steps, device=device, progress=progress, image_size=detector_size(cfg)
+            run_dir,
+            train_set,
+            steps=detector_steps,
+            device=device,
+            progress=progress,
+            image_size=detector_size(cfg),
         )
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
     palette = None

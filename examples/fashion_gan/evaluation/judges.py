@@ -74,7 +74,9 @@ class WithWearerTargets:
         return batch
 
 
-def ensure_detector(run_dir: Path, train_set, *, steps: int, device, progress: bool, image_size: int | None = None):
+def ensure_detector(
+    run_dir: Path, train_set, *, steps: int, device, progress: bool, image_size: int | None = None
+):
     """The run's detector, loaded from ``<run>/detector/attributes`` or trained on ``train_set`` and saved.
 
     ``image_size``: the size the detector sees images at (they are resized to it); default the data's.

@@ -190,7 +190,9 @@ class PlainRender(RenderStage):
     evaluated = True
 
     def build(self, cfg):
-        g = official_nets.ih1_skip_generator(**net_kwargs(cfg), code_at_input=True, **_unofficial_options(cfg))
+        g = official_nets.ih1_skip_generator(
+            **net_kwargs(cfg), code_at_input=True, **_unofficial_options(cfg)
+        )
         return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
 

@@ -13,6 +13,13 @@ def test_detector_size_caps_the_cpu_presets_and_reaches_the_table():
     assert detector_size(preset("quality")) == 64  # 128x128 runs, judged at the demo's size
     assert detector_size(preset("faithful")) == 128
     assert detector_size(preset("demo").replace(data={"image_size": 32})) == 32
-    result = {"run": "r", "preset": "quality", "data": "synthetic", "num_test": 2, "rows": [], "detector_size": 64}
+    result = {
+        "run": "r",
+        "preset": "quality",
+        "data": "synthetic",
+        "num_test": 2,
+        "rows": [],
+        "detector_size": 64,
+    }
     assert "which see every image at 64x64" in format_table(result)
     assert "which see every image" not in format_table({**result, "detector_size": None})
