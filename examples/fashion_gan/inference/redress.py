@@ -14,14 +14,15 @@ from pathlib import Path
 
 import torch
 
-from condgan.layers import keep_source_regions
+from condgan._checks import check_label_range
+from condgan.layers import keep_source_regions, one_hot_labels
 from condgan.nets import StackedPipeline
 from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint, read_checkpoint_meta
 
 from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage, all_stages, build_conditions, design_code, get_stage, stage_for
-from ..modeling.conditions import images_to_uint8
+from ..modeling.conditions import NUM_LABELS, images_to_uint8
 from ..modeling.render import RenderFromLabels
 from ..text import official_vocabulary
 from .identity import HAIR_AND_FACE, IDENTITY_MODES, check_identity_mode, official_postprocess
@@ -182,6 +183,40 @@ class Redresser:
         if labels is None:
             labels = torch.full_like(cond.labels, -1)
         return {"images": images_to_uint8(image).cpu(), "labels": labels.cpu()}
+
+    @torch.no_grad()
+    def render_labels(
+        self, people: dict, word_ids: torch.Tensor, labels: torch.Tensor, *, seed: int = 0
+    ) -> dict:
+        """Stage 2 alone: person i in sentence i, rendered from the label map ``labels[i]`` (no stage 1).
+
+        ``labels`` (B, H, W) integer ids 0..6 at the run's image size, e.g. the person's own ground truth or
+        an edited map; ``people`` and ``word_ids`` as in ``generate``, whose stage-2 noise the same ``seed``
+        draws. Nothing of the input is kept (identity mode ``none``). Returns uint8 ``images`` (B, 3, H, W)
+        and the ``labels`` rendered.
+
+        Raises:
+            ValueError: a One-Step model (it has no stage 2), or labels of the wrong shape or outside 0..6.
+        """
+        if self.pipeline is None:
+            raise ValueError(
+                f"render_labels: expected a two-stage model, got the One-Step {self.stage.name!r}"
+            )
+        cond, code = self._conditions(people, word_ids)
+        labels = torch.as_tensor(labels)
+        if labels.shape != cond.labels.shape or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+            raise ValueError(
+                f"labels: expected integer label maps {tuple(cond.labels.shape)}, got {labels.dtype} "
+                f"{tuple(labels.shape)}"
+            )
+        check_label_range("labels", labels, NUM_LABELS)
+        gen = torch.Generator().manual_seed(seed)
+        n = cond.images.shape[0]
+        torch.randn(n, self.cfg.model.z_dim, generator=gen)  # stage 1's z in generate: skipped, not used
+        z2 = torch.randn(n, self.cfg.model.z_dim, generator=gen).to(self.device)
+        one_hot = one_hot_labels(labels.to(self.device).long(), NUM_LABELS)
+        rendered, image = self.pipeline.render(z2, code, one_hot, source=cond.images, keep=())
+        return {"images": images_to_uint8(image).cpu(), "labels": rendered.cpu()}
 
     def _two_stages(self, cond, code, z1, z2, *, structural: bool):
         """Stage 1, the structural keep of hair and face (if asked), stage 2: (image, generated labels)."""

@@ -232,3 +232,39 @@ def test_damaged_text_encoder_is_named(run_copy):
         ValueError, match=r"text_encoder.safetensors: not a valid text-encoder safetensors file"
     ):
         Redresser(run_copy)
+
+
+def test_render_labels_is_stage_2_of_generate_on_the_same_map(trained_run, people):
+    """With stage 1 swapped for one that draws a fixed map, generate's image is render_labels' on that map."""
+    redresser = Redresser(trained_run, identity="none")
+    drawn = drawn_labels(3, 3)
+    redresser.pipeline.stage1 = DrawnStage1(drawn)
+    word_ids = redresser.encode([SENTENCES[1]] * 3)
+    chained = redresser.generate(people, word_ids, seed=5)
+    alone = redresser.render_labels(people, word_ids, drawn, seed=5)
+    assert torch.equal(alone["labels"], drawn)
+    assert torch.equal(alone["images"], chained["images"])
+    other_seed = redresser.render_labels(people, word_ids, drawn, seed=6)
+    assert other_seed["images"].shape == (3, 3, SIZE, SIZE)
+
+
+def test_render_labels_of_the_real_map_follows_it(redresser, people):
+    out = redresser.render_labels(people, redresser.encode([SENTENCES[0]] * 3), people["labels"])
+    assert torch.equal(out["labels"], people["labels"].long())
+    assert out["images"].dtype == torch.uint8 and out["images"].shape == (3, 3, SIZE, SIZE)
+
+
+def test_render_labels_errors(trained_run, redresser, people):
+    word_ids = redresser.encode([SENTENCES[0]] * 3)
+    with pytest.raises(
+        ValueError, match=r"labels: expected integer label maps \(3, 32, 32\), got torch.int64 \(3, 16, 16\)"
+    ):
+        redresser.render_labels(people, word_ids, people["labels"][:, :16, :16].long())
+    with pytest.raises(ValueError, match=r"labels: expected integer label maps .* got torch.float32"):
+        redresser.render_labels(people, word_ids, people["labels"].float())
+    with pytest.raises(ValueError, match=r"labels.*7"):
+        redresser.render_labels(people, word_ids, torch.full((3, SIZE, SIZE), 7))
+    with pytest.raises(
+        ValueError, match="render_labels: expected a two-stage model, got the One-Step 'onestep_87'"
+    ):
+        Redresser(trained_run, render="onestep_87").render_labels(people, word_ids, people["labels"])

@@ -1,0 +1,111 @@
+"""Which stage loses the sentence's garment: the run's detector read at each step of the redress.
+
+Four rows, each read by the run's own attribute detector (``<run>/detector/attributes``, trained by
+``fashion-gan evaluate`` on real training images) on the first ``--num-test`` test people:
+
+1. real test images, against their own attributes (the detector's ceiling);
+2. stage 2 alone, rendering each person's REAL label map with the person's own sentence: only the render and
+   the detector can lose anything here;
+3. both stages with the person's own sentence: stage 1 draws the map again;
+4. both stages with the partner's sentence: the evaluation's redress protocol (identity mode ``none``).
+
+Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Run after ``make demo`` (and its
+evaluation, which trains the detector)::
+
+    .venv/bin/python benchmarks/where_control_is_lost.py --run runs/demo
+
+About a minute on 2 CPU cores for 512 people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+from fashion_gan import runs  # noqa: E402
+from fashion_gan.config import RunConfig  # noqa: E402
+from fashion_gan.evaluation.detectors import load_detector  # noqa: E402
+from fashion_gan.evaluation.judges import MULTICOLOR, targets_of  # noqa: E402
+from fashion_gan.inference.redress import Redresser  # noqa: E402
+from fashion_gan.modeling.conditions import images_to_float  # noqa: E402
+
+COLUMNS = ("color_solid", "color_multi", "sleeve", "category")
+
+
+def _hits(detector, images_u8: torch.Tensor, targets: dict) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        logits = detector(images_to_float(images_u8))
+    multi = targets["color"] == MULTICOLOR
+    color = (logits["color"].argmax(1) == targets["color"]).float()
+    nan = torch.full_like(color, float("nan"))
+    out = {"color_solid": torch.where(multi, nan, color), "color_multi": torch.where(multi, color, nan)}
+    for name in ("sleeve", "category"):
+        out[name] = (logits[name].argmax(1) == targets[name]).float()
+    return out
+
+
+def measure(run_dir: Path, num_test: int, batch_size: int) -> dict[str, dict[str, float]]:
+    """Row title -> column -> accuracy (NaN-free means over the people the column applies to)."""
+    folder = run_dir / "detector" / "attributes"
+    if not (folder / "detector.json").is_file():
+        raise SystemExit(f"--run: expected a detector in {folder} (run fashion-gan evaluate first), got none")
+    detector = load_detector(folder)
+    cfg = RunConfig.load(run_dir / "config.json")
+    test_set = runs.make_dataset(cfg.data, "test")
+    redresser = Redresser(run_dir, render="compositional", identity="none")
+    n = min(num_test, len(test_set))
+    parts: dict[str, dict[str, list[torch.Tensor]]] = {}
+
+    def add(row: str, hits: dict[str, torch.Tensor]) -> None:
+        for name, value in hits.items():
+            parts.setdefault(row, {}).setdefault(name, []).append(value)
+
+    for start in range(0, n, batch_size):
+        idx = list(range(start, min(start + batch_size, n)))
+        people = test_set.get_batch(idx)
+        partner = test_set.get_batch(test_set.redress_pairs[idx].tolist())
+        own = targets_of(people)
+        add("real test images (ceiling)", _hits(detector, people["image"], own))
+        alone = redresser.render_labels(people, people["word_ids"], people["labels"])
+        add("stage 2 alone: real label map, own sentence", _hits(detector, alone["images"], own))
+        both = redresser.generate(people, people["word_ids"], identity="none")
+        add("both stages, own sentence", _hits(detector, both["images"], own))
+        redressed = redresser.generate(people, partner["word_ids"], identity="none")
+        add(
+            "both stages, partner's sentence (the evaluation)",
+            _hits(detector, redressed["images"], targets_of(partner)),
+        )
+    return {
+        row: {name: torch.cat(values).nanmean().item() for name, values in columns.items()}
+        for row, columns in parts.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", type=Path, required=True, help="a trained run folder (make demo: runs/demo)")
+    parser.add_argument("--num-test", type=int, default=512, help="test people (default 512)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    if args.num_test < 1 or args.batch_size < 1:
+        parser.error(
+            f"--num-test and --batch-size: expected ints >= 1, got {args.num_test}, {args.batch_size}"
+        )
+    start = time.perf_counter()
+    table = measure(args.run, args.num_test, args.batch_size)
+    print(f"| {args.run} | colour (solid) | colour (multicolour) | sleeve | category |")
+    print("|---|---|---|---|---|")
+    for row, values in table.items():
+        print(f"| {row} | " + " | ".join(f"{values[c]:.3f}" for c in COLUMNS) + " |")
+    print(f"({args.num_test} people, {time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
