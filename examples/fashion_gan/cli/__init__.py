@@ -77,6 +77,7 @@ def _dispatch(args) -> int:
             labels=args.labels,
             sentences=args.sentence,
             grid=args.grid,
+            sweep=args.sweep,
             seeds=args.seed,
             identity=_identity(args),
             out=args.out,

@@ -112,6 +112,33 @@ def redress_grid(
     return captioned_grid(cells, rows=p, column_titles=["person", *sentences], scale=scale), out
 
 
+def seed_sweep_grid(
+    redresser: Redresser,
+    person: dict,
+    sentences: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    identity: str | None = None,
+):
+    """One person in every sentence under every seed: rows seeds (first column: the person), columns
+    sentences.
+
+    What the noise z changes, and what it does not: ``person`` holds one person (``image`` (1, 3, H, W),
+    ``labels`` (1, H, W)).
+    """
+    count = person["image"].shape[0]
+    if count != 1:
+        raise ValueError(f"--sweep: expected one person (one --person, or --image and --labels), got {count}")
+    seeds = list(seeds) or [0]
+    rows = [redresser.redress(person, sentences, seed=s, identity=identity)["images"][0] for s in seeds]
+    cells = torch.cat([torch.cat([person["image"], row]) for row in rows])
+    scale = 2 if cells.shape[-1] <= 64 else 1
+    titles = ["person", *sentences]
+    return captioned_grid(
+        cells, rows=len(seeds), column_titles=titles, row_titles=[f"seed {s}" for s in seeds], scale=scale
+    )
+
+
 def segmentation_grid(people: dict, labels: torch.Tensor, sentences: Sequence[str]):
     """Stage 1's label maps (P, S, H, W) in colour, rows people (first column: the person's own map)."""
     p, s = labels.shape[:2]
@@ -177,6 +204,7 @@ def generate_images(
     labels: Path | None = None,
     sentences: Sequence[str] = (),
     grid: bool = False,
+    sweep: bool = False,
     seeds: Sequence[int] = (0,),
     identity: str = "structural",
     out: Path | None = None,
@@ -185,9 +213,12 @@ def generate_images(
     """Redress test people (or one person from files) with sentences; return the PNGs written.
 
     Without ``sentences`` each test person wears their redress partner's sentence. ``grid`` writes one
-    picture per seed (rows people, columns sentences); otherwise one PNG per generated image. ``identity``
+    picture per seed (rows people, columns sentences); ``sweep`` one picture of one person (rows seeds,
+    columns sentences); otherwise one PNG per generated image. ``identity``
     is the identity mode (``structural``, ``none`` or ``official``; see ``fashion_gan.inference.identity``).
     """
+    if sweep and grid:
+        raise ValueError("--sweep and --grid: expected one of them (a sweep is one person's grid), got both")
     run_dir = run_folder(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
     device = resolve_device(device, what="--device")
@@ -199,6 +230,9 @@ def generate_images(
         raise ValueError("--sentence: give at least one sentence for a person from files")
     seeds = list(seeds) or [0]
     redresser.encode(sentences)  # unknown words: one clear error before any work
+    if sweep:
+        picture = seed_sweep_grid(redresser, chosen, sentences, seeds)
+        return [save_png(picture, out or run_dir / "generated" / "seed_sweep.png")]
     written = []
     for seed in seeds:
         if grid:

@@ -200,6 +200,11 @@ def _add_generate(sub) -> None:
         help="a sentence (repeatable); default: the test redress partners' sentences",
     )
     p.add_argument("--grid", action="store_true", help="one PNG: rows people, columns sentences")
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="one PNG for one person: rows seeds (--seed, repeatable), columns sentences",
+    )
     p.add_argument("--seed", type=int, action="append", default=[], help="noise seed (repeatable; default 0)")
     p.add_argument(
         "--identity",

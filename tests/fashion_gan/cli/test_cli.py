@@ -224,6 +224,37 @@ def test_generate_grid_two_seeds_keep_identity(trained_run, tmp_path, capsys):
         assert 2 * 2 * (32 + 4) < height < 2 * 2 * (32 + 4) + 200  # + the wrapped sentence titles
 
 
+def test_generate_seed_sweep_of_one_person(trained_run, tmp_path, capsys):
+    argv = ["generate", "--run", trained_run, "--sweep", "--person", 2, "--seed", 0, "--seed", 1, "--seed", 5,
+            "--sentence", "the lady wore a blue sleeveless dress.",
+            "--sentence", "the man wore a black long-sleeved sweater.",
+            "--out", tmp_path / "sweep.png"]  # fmt: skip
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert out.split() == [str(tmp_path / "sweep.png")]
+    width, height = png_size(tmp_path / "sweep.png")
+    # 3 seeds (rows) x (the person + 2 sentences); cells of 32 + 2 x 2 padding, doubled, 70 px of row titles.
+    assert width == 70 + 3 * 2 * (32 + 4)
+    assert 3 * 2 * (32 + 4) < height < 3 * 2 * (32 + 4) + 200
+
+
+def test_seed_sweep_rows_are_the_seeds_grids(trained_run):
+    from fashion_gan.cli.commands import seed_sweep_grid
+    from fashion_gan.inference.redress import Redresser
+
+    redresser = Redresser(trained_run)
+    person = SyntheticMannequins(split="test", image_size=32, num_train=64, num_test=16, seed=0).get_batch(
+        [4]
+    )
+    sentences = ["the lady wore a blue sleeveless dress."]
+    picture = np.asarray(seed_sweep_grid(redresser, person, sentences, [3, 7]))
+    for row, seed in enumerate((3, 7)):  # row r, column 1: the redress at that seed, doubled in size
+        expected = redresser.redress(person, sentences, seed=seed)["images"][0, 0].permute(1, 2, 0).numpy()
+        top = picture.shape[0] - 2 * 36 * (2 - row) + 4
+        cell = picture[top : top + 64 : 2, 70 + 72 + 4 : 70 + 72 + 4 + 64 : 2]
+        assert np.array_equal(cell, expected)
+
+
 def test_generate_single_images_two_seeds(trained_run, tmp_path, capsys):
     argv = ["generate", "--run", trained_run, "--person", 0, "--person", 2, "--seed", 1, "--seed", 2,
             "--out", tmp_path]  # fmt: skip
@@ -291,6 +322,11 @@ def write_labels(path, array) -> None:
         ("person-out-of-range", ("--person: expected test-split indices in [0, 15], got [99]",)),
         ("keep-identity-and-identity-none", ("--keep-identity means --identity structural",)),
         ("files-without-sentence", ("--sentence: give at least one sentence",)),
+        (
+            "sweep-of-two-people",
+            ("--sweep: expected one person (one --person, or --image and --labels), got 2",),
+        ),
+        ("sweep-and-grid", ("--sweep and --grid: expected one of them",)),
     ],
 )
 def test_generate_bad_input_is_one_clear_line(trained_run, tmp_path, person_files, case, fragments, capsys):
@@ -317,6 +353,8 @@ def test_generate_bad_input_is_one_clear_line(trained_run, tmp_path, person_file
         "person-out-of-range": [*run, "--person", 99],
         "keep-identity-and-identity-none": [*run, "--keep-identity", "--identity", "none"],
         "files-without-sentence": [*run, "--image", image, "--labels", labels],
+        "sweep-of-two-people": [*run, "--sweep", "--person", 0, "--person", 1, "--seed", 0, "--seed", 1],
+        "sweep-and-grid": [*run, "--sweep", "--grid", "--person", 0],
     }[case]
     out_dir = tmp_path / "out"
     code, _, err = run_cli([*argv, "--out", out_dir], capsys)
