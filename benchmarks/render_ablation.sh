@@ -8,7 +8,8 @@
 #   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: steps600 l1_10 code100 steps1800 lr2e-4
 #                                                      (also steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800,
 #                                                       film1800, l1down4_1800, resize1800, resize_l1down4_1800,
-#                                                       colors1800, l1_300_1800)
+#                                                       colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800,
+#                                                       ac_aa_resize1800)
 #   bash benchmarks/render_ablation.sh runs/demo steps1800        # one arm; results in runs/ablation-steps1800
 #
 # FASHION_GAN: the command to run (default .venv/bin/fashion-gan); ABLATION_EVALUATE_OPTIONS: extra options
@@ -60,6 +61,10 @@ for a in "${arms[@]}"; do
         resize_l1down4_1800) arm resize_l1down4_1800 --steps 1800 --set model.upsample=resize --set train.l1_downsample=4 ;;
         colors1800) arm colors1800 --steps 1800 --set model.region_colors=True ;;
         l1_300_1800) arm l1_300_1800 --steps 1800 --set train.l1_weight=300 ;;
-        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800)"; exit 2 ;;
+        ac1800) arm ac1800 --steps 1800 --set model.classifier=True ;;
+        aa1800) arm aa1800 --steps 1800 --set model.antialias=0.5 ;;
+        ac_aa1800) arm ac_aa1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 ;;
+        ac_aa_resize1800) arm ac_aa_resize1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize ;;
+        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800, ac_aa_resize1800)"; exit 2 ;;
     esac
 done

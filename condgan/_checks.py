@@ -8,7 +8,7 @@ cheap (shape, dtype, rank); whole-tensor scans (label range, NaN) run only where
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -33,6 +33,7 @@ __all__ = [
     "check_choice",
     "check_int_sequence",
     "check_power_of_two",
+    "check_heads",
 ]
 
 
@@ -346,6 +347,29 @@ def check_channels_list(name: str, channels: object, *, allow_empty: bool = Fals
         raise ValueError(f"{name}: expected at least one channel count, got an empty sequence")
     for i, c in enumerate(out):
         check_positive_int(f"{name}[{i}]", c)
+    return out
+
+
+def check_heads(name: str, heads: object) -> dict[str, int]:
+    """``heads`` as a dict ``attribute name -> number of classes (>= 2)``; errors name ``name``.
+
+    Examples:
+        >>> check_heads("heads", {"color": 17, "sleeve": 4})
+        {'color': 17, 'sleeve': 4}
+    """
+    if not isinstance(heads, Mapping) or not heads:
+        raise TypeError(
+            f"{name}: expected a non-empty mapping attribute name -> number of classes, got {_short(heads)}"
+        )
+    out: dict[str, int] = {}
+    for key, classes in heads.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ValueError(f"{name}: expected attribute names that are identifiers, got {key!r}")
+        if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
+            raise ValueError(
+                f"{name}[{key!r}]: expected an int number of classes >= 2, got {_short(classes)}"
+            )
+        out[key] = classes
     return out
 
 

@@ -19,7 +19,7 @@
 Importing this package needs only torch and einops: kornia is imported when a blur is computed.
 """
 
-from condgan.layers.compositional import MASK_KINDS, CompositionalMapping, compose_regions
+from condgan.layers.compositional import MASK_KINDS, CompositionalMapping, blur_masks, compose_regions
 from condgan.layers.conditioning import DesignCode, TileConcat, assemble_design_code, concat_code, tile_code
 from condgan.layers.conv_norm_act import Conv3x3Block, ConvNormAct, DownBlock, UpBlock
 from condgan.layers.create_act import get_activation
@@ -85,6 +85,7 @@ __all__ = [
     # compositional
     "MASK_KINDS",
     "compose_regions",
+    "blur_masks",
     "CompositionalMapping",
     # label_sets
     "LIP_LABELS",

@@ -12,6 +12,7 @@ from condgan.losses.adversarial import (
     d_real_loss,
     g_loss,
 )
+from condgan.losses.auxiliary import AuxiliaryClassificationLoss, auxiliary_classification_loss
 from condgan.losses.matching_aware import (
     MatchingAwareDLoss,
     MatchingAwareLoss,
@@ -46,4 +47,6 @@ __all__ = [
     "l1_reconstruction",
     "SegmentationCrossEntropy",
     "L1Reconstruction",
+    "auxiliary_classification_loss",
+    "AuxiliaryClassificationLoss",
 ]

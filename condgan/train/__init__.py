@@ -36,7 +36,7 @@ from condgan.train.faults import (
     fetch_values,
     first_nonfinite_tensor,
 )
-from condgan.train.gan_step import conditional_gan_step, set_requires_grad
+from condgan.train.gan_step import AuxiliaryClassification, conditional_gan_step, set_requires_grad
 from condgan.train.metrics_log import MetricsLog, read_metrics
 from condgan.train.precision import (
     PRECISION_MODES,
@@ -51,6 +51,7 @@ __all__ = [
     # step
     "conditional_gan_step",
     "set_requires_grad",
+    "AuxiliaryClassification",
     # precision and speed
     "Precision",
     "StepReport",

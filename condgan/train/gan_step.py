@@ -10,6 +10,12 @@ triples down), then the generator with the adversarial loss plus an optional rec
 This is how both stages of the official FashionGAN code (zhusz/ICCV17-fashionGAN) train, ``fDx`` and ``fGx``
 in ``sr1/train.lua`` and ``ih1/train.lua``: stage 1 with ``c = (m(S0), d)`` and a cross-entropy reconstruction
 of the segmentation, stage 2 with ``c = (S, d)`` and an L1 reconstruction of the image.
+
+With an [`AuxiliaryClassification`][condgan.train.gan_step.AuxiliaryClassification] (AC-GAN, not official)
+an image-only attribute classifier ``C`` learns the attributes of the real samples in the D step and the
+generator is asked to show its own in the G step::
+
+    L_D += d_weight * L_aux(C(x_real), y)        L_G += g_weight * L_aux(C(fake), y_fake)
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -26,6 +33,7 @@ from torch import nn
 from condgan._checks import check_same_batch, check_tensor
 from condgan.losses import (
     ADVERSARIAL_KINDS,
+    auxiliary_classification_loss,
     d_fake_loss,
     d_real_loss,
     g_loss,
@@ -34,7 +42,39 @@ from condgan.losses import (
 )
 from condgan.train.precision import Precision, StepReport, _check_on_nonfinite
 
-__all__ = ["conditional_gan_step", "set_requires_grad"]
+__all__ = ["conditional_gan_step", "set_requires_grad", "AuxiliaryClassification"]
+
+
+@dataclass(frozen=True)
+class AuxiliaryClassification:
+    """The auxiliary attribute classification of one step (AC-GAN, Odena et al. 2017), for
+    [`conditional_gan_step`][condgan.train.gan_step.conditional_gan_step].
+
+    In the D step the classifier learns the attributes of the REAL samples (``targets``); in the G step it is
+    frozen and the generator is asked to make it read ``fake_targets`` from the fake, with
+    [`auxiliary_classification_loss`][condgan.losses.auxiliary.auxiliary_classification_loss] on both
+    sides. The classifier must see only the sample (e.g. an
+    [`AttributeClassifier`][condgan.nets.AttributeClassifier]): given the condition or the code it could
+    answer without looking at the picture, and the generator would learn nothing from it.
+
+    Attributes:
+        classifier: ``x -> {attribute: (B, classes) logits}``. ``d_optimizer`` must step its parameters (make
+            it a submodule of the discriminator, or give its parameters to ``d_optimizer``).
+        targets: attribute -> ``(B,)`` integer classes of the real samples.
+        fake_targets: attribute -> ``(B,)`` classes the fakes should show (default ``targets``: the fakes
+            were generated from the real samples' own codes).
+        d_weight: weight of the classifier's loss in ``L_D``. With a classifier that shares no parameter
+            with D this only rescales its gradient, which Adam undoes.
+        g_weight: weight of the generator's term in ``L_G``.
+        check_labels: scan the targets for out-of-range classes each step.
+    """
+
+    classifier: nn.Module
+    targets: Mapping[str, torch.Tensor]
+    fake_targets: Mapping[str, torch.Tensor] | None = None
+    d_weight: float = 1.0
+    g_weight: float = 1.0
+    check_labels: bool = True
 
 
 def set_requires_grad(modules: nn.Module | Iterable[nn.Module], flag: bool) -> None:
@@ -148,6 +188,45 @@ def _check_reconstruction(reconstruction: object, reconstruction_weight: object)
         )
 
 
+def _check_auxiliary(auxiliary: object, d_optimizer: torch.optim.Optimizer, batch: int) -> None:
+    if auxiliary is None:
+        return
+    if not isinstance(auxiliary, AuxiliaryClassification):
+        raise TypeError(
+            "auxiliary: expected a condgan.train.AuxiliaryClassification or None, got "
+            f"{type(auxiliary).__name__}"
+        )
+    if not isinstance(auxiliary.classifier, nn.Module):
+        raise TypeError(
+            f"auxiliary.classifier: expected an nn.Module, got {type(auxiliary.classifier).__name__}"
+        )
+    stepped = {id(p) for group in d_optimizer.param_groups for p in group["params"]}
+    missing = [name for name, p in auxiliary.classifier.named_parameters() if id(p) not in stepped]
+    if missing:
+        raise ValueError(
+            "auxiliary.classifier: expected d_optimizer to step all its parameters, got "
+            f"{len(missing)} it does not (e.g. {missing[0]!r}); make the classifier a submodule of the "
+            "discriminator"
+        )
+    for name in ("d_weight", "g_weight"):
+        w = getattr(auxiliary, name)
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise ValueError(f"auxiliary.{name}: expected a finite float >= 0, got {w!r}")
+    for name in ("targets", "fake_targets"):
+        targets = getattr(auxiliary, name)
+        if targets is None and name == "fake_targets":
+            continue
+        if not isinstance(targets, Mapping):
+            raise TypeError(f"auxiliary.{name}: expected a mapping attribute -> (B,) tensor, got {targets!r}")
+        for key, t in targets.items():
+            check_tensor(f"auxiliary.{name}[{key!r}]", t)
+            if t.ndim != 1 or t.shape[0] != batch:
+                raise ValueError(
+                    f"auxiliary.{name}[{key!r}]: expected shape ({batch},), one class per sample, "
+                    f"got {tuple(t.shape)}"
+                )
+
+
 def _check_stage_and_step(stage: object, step: object) -> None:
     if not isinstance(stage, str):
         raise TypeError(f"stage: expected a str, got {type(stage).__name__}")
@@ -241,11 +320,32 @@ def _g_losses(
     return {"g_adv": g_adv, "g_rec": g_rec, "g_total": g_total}
 
 
+def _add_auxiliary(
+    losses: dict[str, torch.Tensor],
+    side: str,
+    auxiliary: AuxiliaryClassification,
+    x: torch.Tensor,
+    targets: Mapping[str, torch.Tensor],
+) -> dict[str, torch.Tensor]:
+    """``losses`` with ``<side>_aux`` (the classifier's loss on ``x``), checked first, added to the total."""
+    term = auxiliary_classification_loss(
+        auxiliary.classifier(x), targets, check_labels=auxiliary.check_labels
+    )
+    weight = auxiliary.d_weight if side == "d" else auxiliary.g_weight
+    out = {k: v for k, v in losses.items() if k != f"{side}_total"}
+    out[f"{side}_aux"] = term
+    out[f"{side}_total"] = losses[f"{side}_total"] + weight * term
+    return out
+
+
 def _step_result(d_report: StepReport, g_report: StepReport) -> dict[str, float]:
     """The returned floats in their documented order, ``skipped``, then the gradient norms if computed."""
     out: dict[str, float] = {**d_report.values, **g_report.values}
     ordered = ["d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total"]
     result: dict[str, float] = {k: out[k] for k in ordered}
+    for k in ("d_aux", "g_aux"):
+        if k in out:
+            result[k] = out[k]
     result["skipped"] = int(not d_report.stepped) + int(not g_report.stepped)
     for k in ("d_grad_norm", "g_grad_norm"):
         if k in out:
@@ -269,6 +369,7 @@ def conditional_gan_step(
     d_weights: Sequence[float] = (1.0, 1.0, 1.0),
     single_d_call: bool = True,
     precision: Precision,
+    auxiliary: AuxiliaryClassification | None = None,
     check_finite: bool = True,
     on_nonfinite: str = "raise",
     stage: str = "",
@@ -311,6 +412,9 @@ def conditional_gan_step(
         d_weights: ``(w_real, w_mismatch, w_fake)``.
         single_d_call: One concatenated D call (True) or one call per part.
         precision: From [`make_precision`][condgan.train.precision.make_precision].
+        auxiliary: An [`AuxiliaryClassification`][condgan.train.gan_step.AuxiliaryClassification]: its
+            classifier learns the real samples' attributes in the D step (``L_D += d_weight * L_aux``) and the
+            generator is asked to show ``fake_targets`` (``L_G += g_weight * L_aux``); ``None`` for none.
         check_finite: Check losses and gradient norms for NaN/Inf before each optimizer step.
         on_nonfinite: ``"raise"`` ([`NonFiniteError`][condgan.train.faults.NonFiniteError]) or ``"skip"`` the
             optimizer step.
@@ -318,8 +422,10 @@ def conditional_gan_step(
         step: Step number for error messages.
 
     Returns:
-        Floats ``d_total, d_real, d_mismatch, d_fake, g_adv, g_rec, g_total``, ``skipped`` (optimizer steps
-        skipped in this call: 0, 1 or 2) and, with ``check_finite`` or fp16, ``d_grad_norm, g_grad_norm``.
+        Floats ``d_total, d_real, d_mismatch, d_fake, g_adv, g_rec, g_total``, with ``auxiliary`` also
+        ``d_aux, g_aux`` (the unweighted classification losses of the real samples and of the fakes),
+        ``skipped`` (optimizer steps skipped in this call: 0, 1 or 2) and, with ``check_finite`` or fp16,
+        ``d_grad_norm, g_grad_norm``.
 
     Examples:
         >>> from condgan.train import make_precision
@@ -342,6 +448,7 @@ def conditional_gan_step(
     weights = _check_weights(d_weights)
     _check_on_nonfinite(on_nonfinite)
     _check_stage_and_step(stage, step)
+    _check_auxiliary(auxiliary, d_optimizer, real[0].shape[0])
     backward = functools.partial(
         precision.backward_step, check_finite=check_finite, on_nonfinite=on_nonfinite, stage=stage, step=step
     )
@@ -355,16 +462,22 @@ def conditional_gan_step(
     with precision.autocast():
         logits = _discriminate(discriminator, parts, single_d_call)
         d_losses = _d_losses(logits, loss, weights, with_mismatch=mismatched is not None)
+        if auxiliary is not None:
+            d_losses = _add_auxiliary(d_losses, "d", auxiliary, real[0], auxiliary.targets)
     d_report = backward(d_losses["d_total"], d_optimizer, losses=d_losses, grad_norm_name="d_grad_norm")
 
     # ---- generator step ----
-    set_requires_grad(discriminator, False)
+    frozen = [discriminator] if auxiliary is None else [discriminator, auxiliary.classifier]
+    set_requires_grad(frozen, False)
     try:
         with precision.autocast(), _no_sync(discriminator):
             g_losses = _g_losses(
                 discriminator, fake, fake_conditions, loss, reconstruction, reconstruction_weight
             )
+            if auxiliary is not None:
+                wanted = auxiliary.targets if auxiliary.fake_targets is None else auxiliary.fake_targets
+                g_losses = _add_auxiliary(g_losses, "g", auxiliary, fake, wanted)
         g_report = backward(g_losses["g_total"], g_optimizer, losses=g_losses, grad_norm_name="g_grad_norm")
     finally:
-        set_requires_grad(discriminator, True)
+        set_requires_grad(frozen, True)
     return _step_result(d_report, g_report)

@@ -84,6 +84,13 @@ class ModelConfig:
     # conv)
     # or "resize" (nearest upsampling + conv 3x3, no checkerboard; condgan.layers.UpBlock mode).
     upsample: str = "deconv"
+    # Image models (render, One-Step): D carries an image-only attribute classifier of the sentence's colour,
+    # sleeve and category, trained on real images; G is asked to make it read its sentence (AC-GAN,
+    # condgan.train.AuxiliaryClassification). Off = the official training and older runs.
+    classifier: bool = False
+    # Compositional render: Gaussian sigma (pixels) softening the label map's edges before composing, as an
+    # anti-aliased picture has them (condgan.layers.compose_regions antialias). 0 = the paper's hard edges.
+    antialias: float = 0.0
 
 
 @dataclass
@@ -101,6 +108,7 @@ class TrainConfig:
     l1_weight: float = 100.0  # stage 2: L1 weight
     # stage 2: the L1 compares f x f block means (1 = pixels, official); texture finer than f is left to D
     l1_downsample: int = 1
+    class_weight: float = 1.0  # image models with model.classifier: weight of G's classification term
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
     loss: str = "bce"
     precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
@@ -249,6 +257,8 @@ def _validate_model(m: ModelConfig) -> None:
     check_bool("model.wearer", m.wearer)
     check_bool("model.region_colors", m.region_colors)
     check_bool("model.code_film", m.code_film)
+    check_bool("model.classifier", m.classifier)
+    check_number("model.antialias", m.antialias, low=0.0, high=4.0)
     check_choice("model.upsample", m.upsample, UPSAMPLE_MODES)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
@@ -279,7 +289,7 @@ def _validate_train(t: TrainConfig) -> None:
     # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.
     check_number("train.lr", t.lr, low=0.0, high=3.4e36, open_low=True)
     check_int("train.l1_downsample", t.l1_downsample, low=1)
-    for name in ("seg_weight", "l1_weight"):
+    for name in ("seg_weight", "l1_weight", "class_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
     check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)
     _numbers("train.betas", t.betas, 2, 0.0, 1.0, "two numbers in [0, 1)")

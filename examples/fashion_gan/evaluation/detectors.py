@@ -27,7 +27,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from condgan._checks import check_channels, check_floating, check_label_range, check_positive_int, check_rank
+from condgan._checks import (
+    check_channels,
+    check_floating,
+    check_heads,
+    check_label_range,
+    check_positive_int,
+    check_rank,
+)
 from condgan.metrics import AttributeAccuracy
 
 from ..modeling.conditions import images_to_float
@@ -64,21 +71,6 @@ def _import_timm():
             "got none installed"
         ) from error
     return timm
-
-
-def _check_heads(heads: object) -> dict[str, int]:
-    if not isinstance(heads, Mapping) or len(heads) == 0:
-        raise TypeError(
-            f"heads: expected a non-empty mapping attribute name -> number of classes, got {heads!r}"
-        )
-    checked: dict[str, int] = {}
-    for name, classes in heads.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"heads: expected attribute names that are identifiers, got {name!r}")
-        if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-            raise ValueError(f"heads[{name!r}]: expected an int number of classes >= 2, got {classes!r}")
-        checked[name] = classes
-    return checked
 
 
 class AttributeDetector(nn.Module):
@@ -122,7 +114,7 @@ class AttributeDetector(nn.Module):
         super().__init__()
         if not isinstance(backbone, str):
             raise TypeError(f"backbone: expected a timm model name (str), got {type(backbone).__name__}")
-        head_sizes = _check_heads(DEFAULT_HEADS if heads is None else heads)
+        head_sizes = check_heads("heads", DEFAULT_HEADS if heads is None else heads)
         self.image_size = check_positive_int("image_size", image_size)
         if pretrained is True:
             raise ValueError(

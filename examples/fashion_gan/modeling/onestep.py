@@ -17,7 +17,7 @@ class _OneStep(Stage):
     evaluated = True
     channels: ClassVar[int]
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         g = official_nets.one_step_generator(**net_kwargs(cfg), constraint_channels=self.channels)
         d = official_nets.one_step_discriminator(
             **net_kwargs(cfg, noise=False), constraint_channels=self.channels

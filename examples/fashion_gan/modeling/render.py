@@ -57,6 +57,7 @@ class ComposedRenderer(nn.Module):
         num_regions: ``K``.
         region_colors: add base colours (needs the design code to end with the appearance vector).
         code_dim: width of the design code (for ``region_colors``).
+        antialias: Gaussian sigma (pixels) that softens the masks' edges before composing (0: hard edges).
     """
 
     def __init__(
@@ -66,10 +67,13 @@ class ComposedRenderer(nn.Module):
         num_regions: int = NUM_LABELS,
         region_colors: bool = False,
         code_dim: int | None = None,
+        antialias: float = 0.0,
     ):
         super().__init__()
         self.generator = generator
-        self.compose = CompositionalMapping(num_regions=num_regions, channels=3, mask="probabilities")
+        self.compose = CompositionalMapping(
+            num_regions=num_regions, channels=3, mask="probabilities", antialias=antialias
+        )
         self.colors = None
         if region_colors:
             self.colors = RegionColors(
@@ -82,7 +86,14 @@ class ComposedRenderer(nn.Module):
             renderings = add_region_colors(renderings, self.colors(code, measured_colors(code)))
         if not keep:
             return self.compose(renderings, masks)
-        return compose_regions(renderings, masks, mask="probabilities", keep=keep, source=source)
+        return compose_regions(
+            renderings,
+            masks,
+            mask="probabilities",
+            keep=keep,
+            source=source,
+            antialias=self.compose.antialias,
+        )
 
 
 def measured_colors(code: torch.Tensor) -> torch.Tensor:
@@ -168,7 +179,7 @@ class CompositionalRender(RenderStage):
     in_demo = True
     benchmarked = True
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         kwargs = net_kwargs(cfg)
         g = official_nets.ih1_skip_generator(
             **kwargs, num_regions=NUM_LABELS, code_at_input=True, **_unofficial_options(cfg)
@@ -176,7 +187,9 @@ class CompositionalRender(RenderStage):
         colors = cfg.model.region_colors
         if colors and not cfg.model.wearer:
             raise ValueError("model.region_colors: needs model.wearer (the measured skin and hair colours)")
-        renderer = ComposedRenderer(g, region_colors=colors, code_dim=kwargs["code_dim"])
+        renderer = ComposedRenderer(
+            g, region_colors=colors, code_dim=kwargs["code_dim"], antialias=cfg.model.antialias
+        )
         return renderer, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
 
 
@@ -189,7 +202,7 @@ class PlainRender(RenderStage):
     title = "Non-Compositional"
     evaluated = True
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         g = official_nets.ih1_skip_generator(
             **net_kwargs(cfg), code_at_input=True, **_unofficial_options(cfg)
         )
@@ -205,7 +218,7 @@ class Ih1SkipRender(RenderStage):
     title = "Two-stage, official ih1_skip"
     benchmarked = True
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         _official_only(self, cfg)
         g = official_nets.ih1_skip_generator(**net_kwargs(cfg))
         return g, official_nets.ih1_skip_discriminator(**net_kwargs(cfg, noise=False))
@@ -219,7 +232,7 @@ class Ih1Render(RenderStage):
     model_fields = {"render": "ih1"}
     title = "Two-stage, official ih1"
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         _official_only(self, cfg)
         g = official_nets.ih1_generator(**net_kwargs(cfg))
         return g, official_nets.ih1_discriminator(**net_kwargs(cfg, noise=False))

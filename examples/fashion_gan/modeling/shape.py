@@ -23,7 +23,7 @@ class ShapeStage(Stage):
     reconstruction = "cross_entropy"
     benchmarked = True
 
-    def build(self, cfg):
+    def build_networks(self, cfg):
         g = official_nets.sr1_generator(**net_kwargs(cfg))
         d = official_nets.sr1_discriminator(**net_kwargs(cfg, noise=False))
         return g, d

@@ -19,8 +19,10 @@ import torch
 from torch import nn
 
 from condgan.layers import assemble_design_code
+from condgan.nets import AttributeClassifier, DiscriminatorWithClassifier
 
 from .conditions import APPEARANCE_DIM, Conditions
+from .official_nets import scale_channels
 
 if TYPE_CHECKING:  # the registry sits below the config: the config's choices are views of it
     from ..config import RunConfig
@@ -41,6 +43,7 @@ __all__ = [
     "design_code",
     "net_kwargs",
     "mismatched_rows",
+    "CLASSIFIER_HEADS",
 ]
 
 
@@ -88,7 +91,8 @@ def net_kwargs(cfg, *, noise: bool = True) -> dict:
 class Stage:
     """One trainable model: its names, its networks, its step inputs, its loss and its generation.
 
-    Subclasses set the class attributes and implement [`build`][fashion_gan.modeling.stage.Stage.build],
+    Subclasses set the class attributes and implement
+    [`build_networks`][fashion_gan.modeling.stage.Stage.build_networks],
     [`step_inputs`][fashion_gan.modeling.stage.Stage.step_inputs] and
     [`generate`][fashion_gan.modeling.stage.Stage.generate]; the defaults cover the rest.
 
@@ -116,7 +120,22 @@ class Stage:
     benchmarked: ClassVar[bool] = False
 
     def build(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
-        """The generator and discriminator of this model for ``cfg`` (fresh weights)."""
+        """The generator and discriminator of this model for ``cfg`` (fresh weights).
+
+        With ``model.classifier`` an image model's discriminator carries an image-only
+        [`AttributeClassifier`][condgan.nets.AttributeClassifier] of the sentence's garment attributes
+        ([`CLASSIFIER_HEADS`][fashion_gan.modeling.stage.CLASSIFIER_HEADS]; AC-GAN): the step trains it on the
+        real images and asks the generator to show its sentence's attributes to it.
+        """
+        generator, discriminator = self.build_networks(cfg)
+        if cfg.model.classifier and self.reconstruction == "l1":
+            channels = tuple(scale_channels(c, cfg.model.width) for c in CLASSIFIER_CHANNELS)
+            classifier = AttributeClassifier(heads=CLASSIFIER_HEADS, channels=channels)
+            discriminator = DiscriminatorWithClassifier(discriminator, classifier)
+        return generator, discriminator
+
+    def build_networks(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
+        """This model's own generator and discriminator for ``cfg`` (fresh weights)."""
         raise NotImplementedError
 
     def step_inputs(self, cond: Conditions, code: torch.Tensor, z: torch.Tensor, mismatch) -> StepInputs:
@@ -161,6 +180,13 @@ class Stage:
     def __repr__(self) -> str:
         return f"<stage {self.name}>"
 
+
+CLASSIFIER_HEADS = {"color": 17, "sleeve": 4, "category": 19}
+"""What the auxiliary classifier of ``model.classifier`` reads (batch keys -> classes): the garment attributes
+a sentence sets. Gender is the wearer's, not the sentence's to change, so it is not asked for."""
+
+CLASSIFIER_CHANNELS = (128, 256, 512, 512)
+"""The classifier's strided blocks at ``model.width`` 1 (x 0.25 in the demo: 32, 64, 128, 128)."""
 
 STAGES: dict[str, Stage] = {}
 """Every model of the recipe, by folder name (filled by [`register`][fashion_gan.modeling.stage.register])."""

@@ -11,12 +11,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from condgan.train import Precision, conditional_gan_step
+from condgan.nets import DiscriminatorWithClassifier
+from condgan.train import AuxiliaryClassification, Precision, conditional_gan_step
 
 from ..config import RunConfig
 from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
+from ..modeling.stage import CLASSIFIER_HEADS
 
-__all__ = ["make_step", "prepare_inputs", "channels_last_inputs", "batch_conditions"]
+__all__ = ["make_step", "prepare_inputs", "channels_last_inputs", "batch_conditions", "auxiliary_task"]
 
 
 def channels_last_inputs(inputs: StepInputs) -> StepInputs:
@@ -56,6 +58,21 @@ def prepare_inputs(
     return (channels_last_inputs(inputs) if cfg.train.channels_last else inputs), cond
 
 
+def auxiliary_task(
+    discriminator: nn.Module, batch: dict, *, cfg: RunConfig, device: torch.device
+) -> AuxiliaryClassification | None:
+    """The step's auxiliary classification when D carries a classifier (``model.classifier``), else None.
+
+    The targets are the batch's own attributes: the generator draws each person from their own sentence.
+    """
+    if not isinstance(discriminator, DiscriminatorWithClassifier):
+        return None
+    targets = {name: batch[name].to(device, non_blocking=True).long() for name in CLASSIFIER_HEADS}
+    return AuxiliaryClassification(
+        classifier=discriminator.classifier, targets=targets, g_weight=cfg.train.class_weight
+    )
+
+
 def _snapshot_buffers(*modules: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(b, b.detach().clone()) for m in modules for b in m.buffers()]
 
@@ -85,7 +102,8 @@ def make_step(
 
     Each call builds the step's inputs ([`prepare_inputs`][fashion_gan.training.step.prepare_inputs]: the
     conditions, the frozen design code, the noise and the mismatched pairs, channels_last if asked) and runs
-    ``condgan.train.conditional_gan_step`` with the run's loss, D weights, single D call and precision. With
+    ``condgan.train.conditional_gan_step`` with the run's loss, D weights, single D call and precision (and
+    the [`auxiliary_task`][fashion_gan.training.step.auxiliary_task] when D carries a classifier). With
     ``cfg.train.on_nonfinite == "skip"`` a skipped step also restores the BatchNorm statistics its forward
     passes had already updated, so nothing non-finite stays behind.
 
@@ -132,6 +150,7 @@ def make_step(
             d_weights=tc.d_weights,
             single_d_call=tc.single_d_call,
             precision=precision,
+            auxiliary=auxiliary_task(discriminator, batch, cfg=cfg, device=device),
             check_finite=check_finite,
             on_nonfinite=on_nonfinite,
             stage=stage.name,

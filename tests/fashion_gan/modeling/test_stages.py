@@ -413,3 +413,68 @@ def test_a_registered_variant_trains_generates_and_evaluates_through_the_cli(
         torch.set_num_threads(threads)
     rows = [row["model"] for row in json.loads((fresh_run / "evaluation.json").read_text())["rows"]]
     assert rows == ["Real test images (ceiling)", *["Tiny test variant"] * 3]  # one row per identity mode
+
+
+@pytest.mark.parametrize("name", ["render_compositional", "render_plain", "onestep_84"])
+def test_classifier_trains_beside_the_image_models(name, batch, text_encoder, tiny_cfg):
+    """``model.classifier``: D carries an image-only attribute classifier; the step reports both
+    classification losses, and the classifier and G both move."""
+    from fashion_gan.modeling.stage import CLASSIFIER_HEADS
+
+    from condgan.nets import AttributeClassifier, DiscriminatorWithClassifier
+
+    stage = get_stage(name)
+    cfg = stage.configure(tiny_cfg(model={"classifier": True}, train={"class_weight": 2.0}).validate())
+    g, d = stage.build(cfg)
+    assert isinstance(d, DiscriminatorWithClassifier) and isinstance(d.classifier, AttributeClassifier)
+    assert d.classifier.head_sizes == CLASSIFIER_HEADS
+    before = [p.detach().clone() for p in d.classifier.parameters()]
+    losses = cpu_step(stage, cfg, g, d, text_encoder)(batch, 1)
+    assert {"d_aux", "g_aux"} <= set(losses)
+    assert all(torch.isfinite(torch.tensor(losses[k])) for k in ("d_aux", "g_aux", "g_total"))
+    assert all(not torch.equal(a, b) for a, b in zip(before, d.classifier.parameters(), strict=True))
+    # the plain networks are unchanged: same generator and discriminator weights for the same seed
+    torch.manual_seed(0)
+    g0, d0 = stage.build(stage.configure(tiny_cfg()))
+    torch.manual_seed(0)
+    g1, d1 = stage.build(cfg)
+    assert {k: v.shape for k, v in d0.state_dict().items()} == {
+        k.removeprefix("discriminator."): v.shape
+        for k, v in d1.state_dict().items()
+        if k.startswith("discriminator.")
+    }
+
+
+def test_classifier_leaves_stage_one_alone(tiny_cfg):
+    from condgan.nets import DiscriminatorWithClassifier
+
+    _, d = get_stage("shape").build(tiny_cfg(model={"classifier": True}))
+    assert not isinstance(d, DiscriminatorWithClassifier)  # stage 1 draws label maps, not pictures
+
+
+def test_antialias_softens_only_the_edges(batch, tiny_cfg):
+    """``model.antialias``: the compositional layer blends the two sides of each edge; away from the edges
+    the picture is the hard composition, and kept regions are the source's pixels inside them."""
+    stage = get_stage("render_compositional")
+    torch.manual_seed(0)
+    hard, _ = stage.build(stage.configure(tiny_cfg()))
+    torch.manual_seed(0)
+    soft, _ = stage.build(stage.configure(tiny_cfg(model={"antialias": 0.5}).validate()))
+    soft.load_state_dict(hard.state_dict())
+    cond = build_conditions(batch["image"], batch["labels"], constraint_size=8, constraint_mode="bicubic")
+    code, z = torch.randn(BATCH, code_dim(100, tiny_cfg().model)), torch.randn(BATCH, 80)
+    with torch.no_grad():
+        a = hard.eval()(z, code, cond.seg_code, cond.one_hot)
+        b = soft.eval()(z, code, cond.seg_code, cond.one_hot)
+        kept = soft(z, code, cond.seg_code, cond.one_hot, cond.images, (1, 2))
+    other = torch.nn.functional.max_pool2d(cond.one_hot, 5, 1, 2).sum(1) > 1  # within 2 px of an edge
+    interior = ~other.unsqueeze(1).expand_as(a)
+    torch.testing.assert_close(a[interior], b[interior])
+    assert (a - b).abs()[~interior].max() > 1e-3  # the edges did change
+    hair_face = ((cond.labels == 1) | (cond.labels == 2)).unsqueeze(1).expand_as(a) & interior
+    torch.testing.assert_close(kept[hair_face], cond.images[hair_face])
+
+
+def test_antialias_is_checked(tiny_cfg):
+    with pytest.raises(ValueError, match=r"model.antialias: expected a finite number in \[0.0, 4.0\)"):
+        tiny_cfg(model={"antialias": -1.0}).validate()
