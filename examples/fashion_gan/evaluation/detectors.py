@@ -29,6 +29,7 @@ from torch import nn
 
 from condgan._checks import (
     check_channels,
+    check_choice,
     check_floating,
     check_heads,
     check_label_range,
@@ -273,6 +274,7 @@ def train_detector(
     heads: Mapping[str, int] | None = None,
     weight_decay: float = 1e-4,
     flip: bool = True,
+    precision: str = "fp32",
 ) -> AttributeDetector:
     """Train an [`AttributeDetector`][fashion_gan.evaluation.detectors.AttributeDetector] on REAL images (the
     training split) with summed cross-entropies.
@@ -296,6 +298,8 @@ def train_detector(
             items.
         weight_decay: AdamW weight decay.
         flip: random horizontal flips.
+        precision: ``"fp32"``, or ``"bf16"`` for the forward passes under bf16 autocast (weights and
+            optimizer stay fp32; measured about 1.4x faster per step on a 2-core CPU with bf16 support).
 
     Returns:
         The trained detector, in eval mode, on ``device``.
@@ -312,6 +316,7 @@ def train_detector(
         raise ValueError(f"lr: expected a positive float, got {lr!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    check_choice("precision", precision, ("fp32", "bf16"))
     device = torch.device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -337,8 +342,9 @@ def train_detector(
             if flip:
                 mask = flips[step].to(device).view(-1, 1, 1, 1)
                 images = torch.where(mask, images.flip(-1), images)
-            logits = detector(images)
-            loss = sum(F.cross_entropy(logits[name], targets[name]) for name in names)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+                logits = detector(images)
+            loss = sum(F.cross_entropy(logits[name].float(), targets[name]) for name in names)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
