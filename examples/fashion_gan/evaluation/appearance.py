@@ -10,7 +10,7 @@ hide (or fake) a result:
   the sentence names? The median colour of the generated upper-garment region, mapped to the nearest of the
   official solid colours in CIELAB.
 - [`print_scores`][fashion_gan.evaluation.appearance.print_scores]: does a "multicolor" garment show a print?
-  The spread of colours inside the garment region.
+  How sharply the colour changes between neighbouring pixels inside the garment.
 
 Legs are not scored as skin: the legs label holds the shoes too.
 """
@@ -134,17 +134,32 @@ def garment_colour_hits(
 
 
 def print_scores(images_u8: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Colour spread in the upper garment, ``(B,)``: the mean CIELAB distance of its pixels to their median.
+    """How sharply the colour changes inside the upper garment, ``(B,)``: a print's stripes, checks or dots.
 
-    A solid, shaded garment stays at a few units; a print of two or more colours is far above (NaN: no
-    garment). Compare with the same score on real images to set a threshold.
+    The mean CIELAB distance (Delta E 76) between neighbouring pixels (right and below) of the garment's
+    interior (pixels whose 3x3 neighbourhood is all garment, so the outline and the edges against skin or
+    background do not count). A solid garment with its shading stays at a unit or two; a print's colour edges
+    lift it far above; a garment whose colours merely drift (a blurred blob of two colours) does not get
+    there, which a spread of colours alone would not tell apart. NaN: too small a garment. Compare with the
+    same score on real solid garments to set a threshold.
+
+    Examples:
+        >>> labels = torch.full((2, 8, 8), UPPER)
+        >>> stripes = torch.zeros(2, 3, 8, 8, dtype=torch.uint8)
+        >>> stripes[0, 0, :, ::2] = 255                                    # red and black stripes
+        >>> stripes[1, 0] = torch.linspace(0, 255, 8).round().to(torch.uint8)  # a smooth drift
+        >>> scores = print_scores(stripes, labels)
+        >>> bool(scores[0] > 5 * scores[1])
+        True
     """
     lab = lab_images(images_u8)
-    out = torch.full((lab.shape[0],), float("nan"))
-    for b in range(lab.shape[0]):
-        region = labels[b] == UPPER
-        if int(region.sum()) < MIN_PIXELS:
-            continue
-        pixels = lab[b][:, region]
-        out[b] = (pixels - pixels.median(dim=1, keepdim=True).values).norm(dim=0).mean()
-    return out
+    region = labels == UPPER
+    interior = -torch.nn.functional.max_pool2d(-region.float().unsqueeze(1), 3, 1, 1).squeeze(1) > 0.5
+    right = (lab[..., :, 1:] - lab[..., :, :-1]).norm(dim=1)  # (B, H, W-1)
+    down = (lab[..., 1:, :] - lab[..., :-1, :]).norm(dim=1)  # (B, H-1, W)
+    in_right = interior[..., :, 1:] & interior[..., :, :-1]
+    in_down = interior[..., 1:, :] & interior[..., :-1, :]
+    total = (right * in_right).flatten(1).sum(1) + (down * in_down).flatten(1).sum(1)
+    count = in_right.flatten(1).sum(1) + in_down.flatten(1).sum(1)
+    score = total / count.clamp_min(1)
+    return torch.where(count >= MIN_PIXELS, score, torch.full_like(score, float("nan")))

@@ -10,8 +10,9 @@ Test person i is redressed with the sentence of test person ``redress_pairs[i]``
   targets and on multicolour ones separately), sleeve and category from the generated image; their accuracy
   on real test images is the ceiling;
 - without any network: the median colour of the generated upper garment, mapped to the nearest official solid
-  colour in CIELAB (solid targets), and for multicolour targets whether the garment shows a print (its colour
-  spread above what 95% of real solid garments show).
+  colour in CIELAB (solid targets), and for multicolour targets whether the garment shows a print: colour
+  edges between neighbouring pixels of the garment sharper than 95% of real solid garments have (a blurred
+  drift of colours is no print).
 
 **Is it the same person?** The targets are the INPUT person's: hair + face and background IoU of the
 generated label map with the input's, the CIELAB distance of hair, face and arm skin colour to the input's,

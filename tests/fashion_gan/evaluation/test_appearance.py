@@ -52,10 +52,23 @@ def test_real_garments_show_their_own_solid_colour(people):
     assert wrong[solid].nanmean() < 0.2
 
 
-def test_prints_spread_colours_more_than_solid_garments(people):
-    spread = print_scores(people["image"], people["labels"].long())
+def test_prints_have_sharper_colour_edges_than_solid_garments(people):
+    score = print_scores(people["image"], people["labels"].long())
     multi = people["color"] == MULTICOLOR
-    assert multi.any() and np.nanmedian(spread[multi]) > 2 * np.nanmedian(spread[~multi])
+    assert multi.any() and np.nanmedian(score[multi]) > 4 * np.nanmedian(score[~multi])
+
+
+def test_a_blurred_print_is_no_print(people):
+    """Colours that merely drift across the garment (a print blurred away) score like a solid garment."""
+    import kornia
+
+    multi = people["color"] == MULTICOLOR
+    images = people["image"][multi].float() / 255
+    blurred = (kornia.filters.gaussian_blur2d(images, (9, 9), (3.0, 3.0)) * 255).round().to(torch.uint8)
+    labels = people["labels"][multi].long()
+    sharp, soft = print_scores(people["image"][multi], labels), print_scores(blurred, labels)
+    solid = print_scores(people["image"][~multi], people["labels"][~multi].long())
+    assert np.nanmedian(soft) < np.nanquantile(solid, 0.95) < np.nanmedian(sharp)
 
 
 def test_empty_regions_are_nan_not_zero():
