@@ -26,6 +26,7 @@ class AttributeClassifier(nn.Module):
 
     Data flow::
 
+        x = softmax(x)           over the channels, with ``input_softmax`` (segmentation logits / one-hot maps)
         x = DownBlocks(x)        conv 4x4 s2 p1 -> norm -> LReLU 0.2, once per entry of ``channels``
         f = mean over space      (B, channels[-1])
         logits_a = Linear_a(f)   one head per attribute
@@ -39,6 +40,8 @@ class AttributeClassifier(nn.Module):
         channels: output channels of the strided blocks (each halves H and W).
         norm: see [`get_norm_layer`][condgan.layers.create_norm.get_norm_layer] (default ``"none"``).
         spectral_norm: spectral normalisation on every conv and head.
+        input_softmax: a softmax over the input channels first, for a generator of segmentation logits: the
+            real one-hot maps and the fake logits then look alike (as the stage-1 discriminators do).
 
     Shapes:
         ``x (B, in_channels, H, W)`` with H and W at least ``2 ** len(channels)`` ->
@@ -58,13 +61,16 @@ class AttributeClassifier(nn.Module):
         channels: Sequence[int] = (32, 64, 128, 128),
         norm: NormSpec = "none",
         spectral_norm: bool = False,
+        input_softmax: bool = False,
     ) -> None:
         super().__init__()
         head_sizes = check_heads("heads", heads)
         check_positive_int("in_channels", in_channels)
         channels = check_channels_list("channels", channels)
         check_bool("spectral_norm", spectral_norm)
+        check_bool("input_softmax", input_softmax)
         self.in_channels = in_channels
+        self.input_softmax = input_softmax
         self.num_levels = len(channels)
         blocks, prev = [], in_channels
         for c in channels:
@@ -92,6 +98,8 @@ class AttributeClassifier(nn.Module):
             )
         if x.shape[0] == 0:
             raise ValueError(f"x: expected a non-empty batch, got shape {tuple(x.shape)}")
+        if self.input_softmax:
+            x = torch.softmax(x, dim=1)
         features = self.blocks(x).mean(dim=(2, 3))
         return {name: head(features) for name, head in self.heads.items()}
 

@@ -46,6 +46,13 @@ def test_learns_a_colour_from_pixels():
     assert (c(x)["color"].argmax(1) == y).all()
 
 
+def test_input_softmax_makes_logits_and_their_shift_alike():
+    torch.manual_seed(0)
+    c = AttributeClassifier(heads={"a": 3}, channels=(4, 4), in_channels=7, input_softmax=True)
+    logits = torch.randn(2, 7, 8, 8)
+    torch.testing.assert_close(c(logits)["a"], c(logits + 3.0)["a"])  # softmax ignores a constant shift
+
+
 def test_spectral_norm_and_norm_options():
     c = AttributeClassifier(heads={"a": 2}, channels=(4, 4), norm="batch", spectral_norm=True)
     assert c(torch.randn(2, 3, 8, 8))["a"].shape == (2, 2)
@@ -61,6 +68,7 @@ def test_spectral_norm_and_norm_options():
         ({"heads": {"a": 2}, "channels": ()}, ValueError, "channels: expected at least one channel count"),
         ({"heads": {"a": 2}, "in_channels": 0}, ValueError, "in_channels"),
         ({"heads": {"a": 2}, "spectral_norm": 1}, TypeError, "spectral_norm"),
+        ({"heads": {"a": 2}, "input_softmax": "yes"}, TypeError, "input_softmax"),
     ],
 )
 def test_constructor_errors(kwargs, error, match):

@@ -21,7 +21,7 @@ from torch import nn
 from condgan.layers import assemble_design_code
 from condgan.nets import AttributeClassifier, DiscriminatorWithClassifier
 
-from .conditions import APPEARANCE_DIM, Conditions
+from .conditions import APPEARANCE_DIM, NUM_LABELS, Conditions
 from .official_nets import scale_channels
 
 if TYPE_CHECKING:  # the registry sits below the config: the config's choices are views of it
@@ -44,6 +44,7 @@ __all__ = [
     "net_kwargs",
     "mismatched_rows",
     "CLASSIFIER_HEADS",
+    "SHAPE_CLASSIFIER_HEADS",
 ]
 
 
@@ -122,15 +123,23 @@ class Stage:
     def build(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
         """The generator and discriminator of this model for ``cfg`` (fresh weights).
 
-        With ``model.classifier`` an image model's discriminator carries an image-only
-        [`AttributeClassifier`][condgan.nets.AttributeClassifier] of the sentence's garment attributes
-        ([`CLASSIFIER_HEADS`][fashion_gan.modeling.stage.CLASSIFIER_HEADS]; AC-GAN): the step trains it on the
-        real images and asks the generator to show its sentence's attributes to it.
+        With ``model.classifier`` the discriminator carries an
+        [`AttributeClassifier`][condgan.nets.AttributeClassifier] of the sentence's garment attributes that
+        reads only the sample (AC-GAN): the picture for the image models
+        ([`CLASSIFIER_HEADS`][fashion_gan.modeling.stage.CLASSIFIER_HEADS]), the label map for stage 1 (sleeve
+        and category: a map has no colour). The step trains it on the real samples and asks the generator to
+        show its sentence's attributes to it.
         """
         generator, discriminator = self.build_networks(cfg)
-        if cfg.model.classifier and self.reconstruction == "l1":
+        if cfg.model.classifier:
             channels = tuple(scale_channels(c, cfg.model.width) for c in CLASSIFIER_CHANNELS)
-            classifier = AttributeClassifier(heads=CLASSIFIER_HEADS, channels=channels)
+            maps = self.reconstruction == "cross_entropy"
+            classifier = AttributeClassifier(
+                heads=SHAPE_CLASSIFIER_HEADS if maps else CLASSIFIER_HEADS,
+                in_channels=NUM_LABELS if maps else 3,
+                channels=channels,
+                input_softmax=maps,
+            )
             discriminator = DiscriminatorWithClassifier(discriminator, classifier)
         return generator, discriminator
 
@@ -184,6 +193,9 @@ class Stage:
 CLASSIFIER_HEADS = {"color": 17, "sleeve": 4, "category": 19}
 """What the auxiliary classifier of ``model.classifier`` reads (batch keys -> classes): the garment attributes
 a sentence sets. Gender is the wearer's, not the sentence's to change, so it is not asked for."""
+
+SHAPE_CLASSIFIER_HEADS = {"sleeve": 4, "category": 19}
+"""What stage 1's classifier reads from a label map: the sentence's attributes that have a shape."""
 
 CLASSIFIER_CHANNELS = (128, 256, 512, 512)
 """The classifier's strided blocks at ``model.width`` 1 (x 0.25 in the demo: 32, 64, 128, 128)."""

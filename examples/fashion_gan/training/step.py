@@ -16,7 +16,6 @@ from condgan.train import AuxiliaryClassification, Precision, conditional_gan_st
 
 from ..config import RunConfig
 from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
-from ..modeling.stage import CLASSIFIER_HEADS
 
 __all__ = ["make_step", "prepare_inputs", "channels_last_inputs", "batch_conditions", "auxiliary_task"]
 
@@ -67,7 +66,8 @@ def auxiliary_task(
     """
     if not isinstance(discriminator, DiscriminatorWithClassifier):
         return None
-    targets = {name: batch[name].to(device, non_blocking=True).long() for name in CLASSIFIER_HEADS}
+    heads = discriminator.classifier.head_sizes
+    targets = {name: batch[name].to(device, non_blocking=True).long() for name in heads}
     return AuxiliaryClassification(
         classifier=discriminator.classifier, targets=targets, g_weight=cfg.train.class_weight
     )

@@ -445,11 +445,19 @@ def test_classifier_trains_beside_the_image_models(name, batch, text_encoder, ti
     }
 
 
-def test_classifier_leaves_stage_one_alone(tiny_cfg):
+def test_stage_one_classifier_reads_label_maps(batch, text_encoder, tiny_cfg):
+    """Stage 1's classifier reads sleeve and category from the (softmaxed) label map: a map has no colour."""
     from condgan.nets import DiscriminatorWithClassifier
+    from fashion_gan.modeling.stage import SHAPE_CLASSIFIER_HEADS
 
-    _, d = get_stage("shape").build(tiny_cfg(model={"classifier": True}))
-    assert not isinstance(d, DiscriminatorWithClassifier)  # stage 1 draws label maps, not pictures
+    stage = get_stage("shape")
+    cfg = stage.configure(tiny_cfg(model={"classifier": True}).validate())
+    g, d = stage.build(cfg)
+    assert isinstance(d, DiscriminatorWithClassifier)
+    assert d.classifier.head_sizes == SHAPE_CLASSIFIER_HEADS and d.classifier.in_channels == NUM_LABELS
+    assert d.classifier.input_softmax
+    losses = cpu_step(stage, cfg, g, d, text_encoder)(batch, 1)
+    assert all(torch.isfinite(torch.tensor(losses[k])) for k in ("d_aux", "g_aux", "g_total"))
 
 
 def test_antialias_softens_only_the_edges(batch, tiny_cfg):
