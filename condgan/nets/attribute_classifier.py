@@ -26,7 +26,7 @@ class AttributeClassifier(nn.Module):
 
     Data flow::
 
-        x = softmax(x)           over the channels, with ``input_softmax`` (segmentation logits / one-hot maps)
+        x = softmax(x)           over the channels, with ``input_softmax`` (for segmentation maps)
         x = DownBlocks(x)        conv 4x4 s2 p1 -> norm -> LReLU 0.2, once per entry of ``channels``
         f = mean over space      (B, channels[-1])
         logits_a = Linear_a(f)   one head per attribute

@@ -447,8 +447,9 @@ def test_classifier_trains_beside_the_image_models(name, batch, text_encoder, ti
 
 def test_stage_one_classifier_reads_label_maps(batch, text_encoder, tiny_cfg):
     """Stage 1's classifier reads sleeve and category from the (softmaxed) label map: a map has no colour."""
-    from condgan.nets import DiscriminatorWithClassifier
     from fashion_gan.modeling.stage import SHAPE_CLASSIFIER_HEADS
+
+    from condgan.nets import DiscriminatorWithClassifier
 
     stage = get_stage("shape")
     cfg = stage.configure(tiny_cfg(model={"classifier": True}).validate())
