@@ -183,10 +183,17 @@ def test_code_film_adds_modulations_and_trains(name, batch, text_encoder, tiny_c
 
 @pytest.mark.parametrize("name", ["render_ih1_skip", "render_ih1"])
 @pytest.mark.parametrize("option", [{"code_film": True}, {"upsample": "resize"}])
-def test_official_render_models_refuse_the_unofficial_options(name, option, tiny_cfg):
+def test_official_render_models_stay_official_whatever_the_unet_options(name, option, tiny_cfg):
+    """``code_film`` and ``upsample`` are options of the compositional and plain U-Net: the official networks
+    are built from their tables, the same with or without them."""
     stage = get_stage(name)
-    with pytest.raises(ValueError, match=f"model.{next(iter(option))}: .*{name} is an official network"):
-        stage.build(stage.configure(tiny_cfg(model=option)))
+    torch.manual_seed(0)
+    official, _ = stage.build(stage.configure(tiny_cfg(model={"code_film": False, "upsample": "deconv"})))
+    torch.manual_seed(0)
+    with_option, _ = stage.build(stage.configure(tiny_cfg(model=option)))
+    assert repr(official) == repr(with_option)
+    for (k, a), (k2, b) in zip(official.state_dict().items(), with_option.state_dict().items(), strict=True):
+        assert k == k2 and torch.equal(a, b)
 
 
 def test_reconstruction_loss_downsamples_the_l1(batch):
