@@ -5,11 +5,9 @@
 # the compositional render with one change, and evaluates it with --identity none (the networks alone, so the
 # numbers say what the render does, not what the identity keep adds).
 #
-#   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # arms: steps600 l1_10 code100 steps1800 lr2e-4
-#                                                      (also steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800,
-#                                                       film1800, l1down4_1800, resize1800, resize_l1down4_1800,
-#                                                       colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800,
-#                                                       ac_aa_resize1800)
+#   bash benchmarks/render_ablation.sh [DEMO_RUN] [ARM ...]      # ARM: a name of the case list below (an
+#                                                                 # unknown name prints them all); default
+#                                                                 # steps600 l1_10 code100 steps1800 lr2e-4
 #   bash benchmarks/render_ablation.sh runs/demo steps1800        # one arm; results in runs/ablation-steps1800
 #
 # FASHION_GAN: the command to run (default .venv/bin/fashion-gan); ABLATION_EVALUATE_OPTIONS: extra options
@@ -65,6 +63,9 @@ for a in "${arms[@]}"; do
         aa1800) arm aa1800 --steps 1800 --set model.antialias=0.5 ;;
         ac_aa1800) arm ac_aa1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 ;;
         ac_aa_resize1800) arm ac_aa_resize1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize ;;
-        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800, ac_aa_resize1800)"; exit 2 ;;
+        ac_aa_resize_l1_30_1800) arm ac_aa_resize_l1_30_1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set train.l1_weight=30 ;;
+        ac_aa_resize_deconvlast1800) arm ac_aa_resize_deconvlast1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set model.final_upsample=deconv ;;
+        ac_aa_resize_ema99_1800) arm ac_aa_resize_ema99_1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set train.ema_decay=0.99 ;;
+        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800, ac_aa_resize1800, ac_aa_resize_l1_30_1800, ac_aa_resize_ema99_1800, ac_aa_resize_deconvlast1800)"; exit 2 ;;
     esac
 done

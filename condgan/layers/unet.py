@@ -17,12 +17,13 @@ from torch import nn
 
 from condgan._checks import (
     check_channels_list,
+    check_choice,
     check_dtype_like,
     check_nonneg_int,
     check_positive_int,
     check_rank,
 )
-from condgan.layers.conv_norm_act import DownBlock, UpBlock
+from condgan.layers.conv_norm_act import UPSAMPLE_MODES, DownBlock, UpBlock
 from condgan.layers.create_norm import NormSpec
 from condgan.layers.film import FiLM
 
@@ -146,6 +147,9 @@ class UNetDecoder(nn.Module):
         spectral_norm: spectral normalisation on every deconv.
         upsample: ``"deconv"`` (official) or ``"resize"`` (nearest-neighbour upsampling + conv 3x3) in every
             level and the last one: see [`UpBlock`][condgan.layers.conv_norm_act.UpBlock].
+        final_upsample: the last level's own choice (``None``: ``upsample``). ``"deconv"`` there with
+            ``"resize"`` elsewhere keeps a transposed convolution's pixel-fine patterns at full resolution
+            only, without its checkerboard at the coarser levels.
         code_dim: when > 0, every level's output is modulated by a code of this width
             ([`FiLM`][condgan.layers.film.FiLM], zero-initialised) before the skip is concatenated, and
             ``forward`` needs ``code``.
@@ -176,6 +180,7 @@ class UNetDecoder(nn.Module):
         spectral_norm: bool = False,
         code_dim: int = 0,
         upsample: str = "deconv",
+        final_upsample: str | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("in_channels", in_channels)
@@ -188,6 +193,8 @@ class UNetDecoder(nn.Module):
                 f"channels: expected {len(skip_channels)} entries (one per skip), got {len(channels)}"
             )
         check_nonneg_int("num_dropout", num_dropout)
+        if final_upsample is not None:
+            check_choice("final_upsample", final_upsample, UPSAMPLE_MODES)
         self.in_channels = in_channels
         self.skip_channels = skip_channels
         self.channels = channels
@@ -221,7 +228,7 @@ class UNetDecoder(nn.Module):
             act_first=True,
             bias=bias,
             spectral_norm=spectral_norm,
-            mode=upsample,
+            mode=upsample if final_upsample is None else final_upsample,
         )
 
     def forward(

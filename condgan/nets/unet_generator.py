@@ -62,6 +62,8 @@ class UNetGenerator(nn.Module):
             demo: swapping the sentence changed the output by 1e-5).
         upsample: ``"deconv"`` (official: transposed conv 4x4) or ``"resize"`` (nearest-neighbour upsampling +
             conv 3x3, no checkerboard) in the bottleneck and every decoder level. Not official.
+        final_upsample: the last decoder level's own choice (``None``: ``upsample``); see
+            [`UNetDecoder`][condgan.layers.unet.UNetDecoder]. Not official.
         code_film: also modulate the bottleneck and every decoder level with the reduced code
             ([`FiLM`][condgan.layers.film.FiLM], zero-initialised): the code scales and shifts each channel
             instead of only being concatenated. Not official.
@@ -97,6 +99,7 @@ class UNetGenerator(nn.Module):
         code_at_input: bool = False,
         code_film: bool = False,
         upsample: str = "deconv",
+        final_upsample: str | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("condition_channels", condition_channels)
@@ -152,6 +155,7 @@ class UNetGenerator(nn.Module):
             spectral_norm=spectral_norm,
             code_dim=film_dim,
             upsample=upsample,
+            final_upsample=final_upsample,
         )
 
     def forward(

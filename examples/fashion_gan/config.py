@@ -86,6 +86,8 @@ class ModelConfig:
     # conv)
     # or "resize" (nearest upsampling + conv 3x3, no checkerboard; condgan.layers.UpBlock mode).
     upsample: str = "deconv"
+    # ... and the U-Net's last level alone: "same" (as upsample), "deconv" or "resize".
+    final_upsample: str = "same"
     # Image models (render, One-Step): D carries an image-only attribute classifier of the sentence's colour,
     # sleeve and category, trained on real images; G is asked to make it read its sentence (AC-GAN,
     # condgan.train.AuxiliaryClassification). Off = the official training and older runs.
@@ -262,6 +264,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_bool("model.classifier", m.classifier)
     check_number("model.antialias", m.antialias, low=0.0, high=4.0)
     check_choice("model.upsample", m.upsample, UPSAMPLE_MODES)
+    check_choice("model.final_upsample", m.final_upsample, ("same", *UPSAMPLE_MODES))
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep

@@ -101,3 +101,21 @@ def test_unet_decoder_code_errors():
         plain(x, skips, torch.randn(2, 3))
     with pytest.raises(ValueError, match="code_dim: expected a non-negative int, got -1"):
         UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, code_dim=-1)
+
+
+def test_unet_decoder_final_upsample_alone():
+    """``final_upsample`` changes the last level only; ``None`` follows ``upsample``."""
+    dec = UNetDecoder(
+        in_channels=4,
+        skip_channels=(4,),
+        channels=(4,),
+        out_channels=2,
+        upsample="resize",
+        final_upsample="deconv",
+    )
+    assert [lvl.mode for lvl in dec.levels] == ["resize"] and dec.final.mode == "deconv"
+    assert dec(torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4)]).shape == (2, 2, 8, 8)
+    same = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, upsample="resize")
+    assert same.final.mode == "resize"
+    with pytest.raises(ValueError, match=r"final_upsample: expected one of \['deconv', 'resize'\], got 'bilinear'"):
+        UNetDecoder(in_channels=4, skip_channels=(), channels=(), out_channels=2, final_upsample="bilinear")

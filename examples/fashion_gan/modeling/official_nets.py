@@ -397,6 +397,7 @@ def ih1_skip_generator(
     code_at_input: bool = False,
     code_film: bool = False,
     upsample: str = "deconv",
+    final_upsample: str | None = None,
 ) -> UNetGenerator:
     """The released default stage-2 generator ``ih1_skip``: a pix2pix U-Net with z and code at the bottleneck.
 
@@ -443,6 +444,7 @@ def ih1_skip_generator(
         code_at_input=code_at_input,
         code_film=code_film,
         upsample=upsample,
+        final_upsample=final_upsample,
     )
     # Like every linear, the FiLM projections are drawn from N(0, 0.02): close to the identity at the start.
     return init_weights(net, std=OFFICIAL_INIT_STD["ih1_skip"], norm_std=_NORM_STD)

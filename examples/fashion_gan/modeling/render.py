@@ -152,7 +152,9 @@ def _unofficial_options(cfg) -> dict:
     """The U-Net options of the compositional and plain render models. The official networks (``ih1_skip``,
     ``ih1``) do not take them: they are built from the official tables whatever these say, so a preset that
     sets them (the demo's resize-convolutions) still trains the official networks unchanged."""
-    return {"code_film": cfg.model.code_film, "upsample": cfg.model.upsample}
+    m = cfg.model
+    final = None if m.final_upsample == "same" else m.final_upsample
+    return {"code_film": m.code_film, "upsample": m.upsample, "final_upsample": final}
 
 
 @register
