@@ -117,5 +117,6 @@ def test_unet_decoder_final_upsample_alone():
     assert dec(torch.randn(2, 4, 2, 2), [torch.randn(2, 4, 4, 4)]).shape == (2, 2, 8, 8)
     same = UNetDecoder(in_channels=4, skip_channels=(4,), channels=(4,), out_channels=2, upsample="resize")
     assert same.final.mode == "resize"
-    with pytest.raises(ValueError, match=r"final_upsample: expected one of \['deconv', 'resize'\], got 'bilinear'"):
+    match = r"final_upsample: expected one of \['deconv', 'resize'\], got 'bilinear'"
+    with pytest.raises(ValueError, match=match):
         UNetDecoder(in_channels=4, skip_channels=(), channels=(), out_channels=2, final_upsample="bilinear")
