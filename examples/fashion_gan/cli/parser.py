@@ -11,6 +11,7 @@ import ast
 from pathlib import Path
 
 from ..config import PRESETS, RunConfig, preset
+from ..evaluation.evaluate import CPU_JUDGE_STEPS, DEFAULT_JUDGE_STEPS
 from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import redress_models
 from ..modeling import KINDS, variants
@@ -237,13 +238,17 @@ def _add_evaluation_sizes(p) -> None:
         "--detector-steps",
         type=int,
         default=None,
-        help="training steps of the attribute detectors (default 400 demo and quality, 4000 otherwise)",
+        help="training steps of the attribute detectors (default "
+        + ", ".join(f"{steps[0]} {name}" for name, steps in CPU_JUDGE_STEPS.items())
+        + f", {DEFAULT_JUDGE_STEPS[0]} otherwise)",
     )
     p.add_argument(
         "--parser-steps",
         type=int,
         default=None,
-        help="training steps of the segmentation parser (default 300 demo and quality, 3000 otherwise)",
+        help="training steps of the segmentation parser (default "
+        + ", ".join(f"{steps[1]} {name}" for name, steps in CPU_JUDGE_STEPS.items())
+        + f", {DEFAULT_JUDGE_STEPS[1]} otherwise)",
     )
 
 

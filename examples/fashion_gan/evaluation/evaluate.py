@@ -208,6 +208,8 @@ CPU_DETECTOR_SIZE = 64
 #: which keeps it under 45 minutes.
 CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (1200, 300)}
 CPU_PRESETS = tuple(CPU_JUDGE_STEPS)
+#: The judges' training steps of the other presets (detector, parser).
+DEFAULT_JUDGE_STEPS = (4000, 3000)
 
 
 def detector_size(cfg: RunConfig) -> int:
@@ -217,7 +219,7 @@ def detector_size(cfg: RunConfig) -> int:
 
 
 def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int]:
-    default_detector, default_parser = CPU_JUDGE_STEPS.get(cfg.preset, (4000, 3000))
+    default_detector, default_parser = CPU_JUDGE_STEPS.get(cfg.preset, DEFAULT_JUDGE_STEPS)
     detector_steps = default_detector if detector_steps is None else detector_steps
     parser_steps = default_parser if parser_steps is None else parser_steps
     return detector_steps, parser_steps
@@ -267,6 +269,7 @@ def evaluate_run(
             device=device,
             progress=progress,
             image_size=detector_size(cfg),
+            precision="bf16" if cfg.train.precision == "bf16" else "fp32",
         )
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
     palette = None

@@ -75,11 +75,19 @@ class WithWearerTargets:
 
 
 def ensure_detector(
-    run_dir: Path, train_set, *, steps: int, device, progress: bool, image_size: int | None = None
+    run_dir: Path,
+    train_set,
+    *,
+    steps: int,
+    device,
+    progress: bool,
+    image_size: int | None = None,
+    precision: str = "fp32",
 ):
     """The run's detector, loaded from ``<run>/detector/attributes`` or trained on ``train_set`` and saved.
 
     ``image_size``: the size the detector sees images at (they are resized to it); default the data's.
+    ``precision``: of its training (``"bf16"`` autocast for the runs that train in bf16).
     """
     folder = Path(run_dir) / "detector" / "attributes"
     if (folder / "detector.json").is_file():
@@ -91,6 +99,7 @@ def ensure_detector(
         image_size=train_set.image_size if image_size is None else image_size,
         heads=detector_heads(train_set),
         progress=progress,
+        precision=precision,
     )
     save_detector(detector, folder)
     return detector.eval()
