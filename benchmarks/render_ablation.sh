@@ -65,7 +65,8 @@ for a in "${arms[@]}"; do
         ac_aa_resize1800) arm ac_aa_resize1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize ;;
         ac_aa_resize_l1_30_1800) arm ac_aa_resize_l1_30_1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set train.l1_weight=30 ;;
         ac_aa_resize_deconvlast1800) arm ac_aa_resize_deconvlast1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set model.final_upsample=deconv ;;
+        ac_aa_resize_garment30_1800) arm ac_aa_resize_garment30_1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set "train.l1_label_weights=(1,1,1,0.3,0.3,1,1)" ;;
         ac_aa_resize_ema99_1800) arm ac_aa_resize_ema99_1800 --steps 1800 --set model.classifier=True --set model.antialias=0.5 --set model.upsample=resize --set train.ema_decay=0.99 ;;
-        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800, ac_aa_resize1800, ac_aa_resize_l1_30_1800, ac_aa_resize_ema99_1800, ac_aa_resize_deconvlast1800)"; exit 2 ;;
+        *) echo "render_ablation: unknown arm $a (expected steps600, l1_10, code100, steps1800, steps3600, ema1800, ema99_1800, emaavg1800, hinge1800, lsgan1800, lr2e-4, film1800, l1down4_1800, resize1800, resize_l1down4_1800, colors1800, l1_300_1800, ac1800, aa1800, ac_aa1800, ac_aa_resize1800, ac_aa_resize_l1_30_1800, ac_aa_resize_ema99_1800, ac_aa_resize_deconvlast1800, ac_aa_resize_garment30_1800)"; exit 2 ;;
     esac
 done

@@ -82,14 +82,26 @@ def segmentation_cross_entropy(
     return F.cross_entropy(logits, labels.long(), ignore_index=-100 if ignore_index is None else ignore_index)
 
 
-def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor, *, downsample: int = 1) -> torch.Tensor:
+def l1_reconstruction(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    downsample: int = 1,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Mean absolute error ``mean |pool(pred) - pool(target)|``, ``pool`` the ``downsample``-fold block mean.
+
+    With ``weight`` each pixel's error is scaled first: ``mean_{b,c,y,x} w_{b,y,x} |pred - target|``, so a
+    weight of 1 everywhere is the plain L1 and a weight of 0.3 on a region makes the reconstruction hold
+    that region a third as firmly (the mean is over all pixels, not renormalised by the weights).
 
     Args:
         pred: ``(B, ...)`` generated tensor (e.g. ``(B, 3, H, W)`` images in ``[-1, 1]``).
         target: the real tensor of the same shape.
         downsample: ``1`` compares pixels; ``f > 1`` compares the means of ``f x f`` blocks, so needs
             ``(B, C, H, W)`` inputs with ``H`` and ``W`` divisible by ``f``.
+        weight: ``(B, H, W)`` non-negative per-pixel weights for ``(B, C, H, W)`` inputs (``downsample``
+            must be 1), e.g. a table of weights per segmentation label indexed by the label map.
 
     Examples:
         >>> float(l1_reconstruction(torch.tensor([[1.0, -1.0]]), torch.tensor([[0.0, 0.0]])))
@@ -97,6 +109,9 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor, *, downsample: i
         >>> stripes = torch.tensor([[[[1.0, -1.0], [1.0, -1.0]]]])  # (1, 1, 2, 2): mean 0
         >>> float(l1_reconstruction(stripes, torch.zeros(1, 1, 2, 2), downsample=2))
         0.0
+        >>> half = torch.tensor([[[0.0, 1.0], [0.0, 1.0]]])  # (1, 2, 2): only the right column counts
+        >>> float(l1_reconstruction(stripes, torch.zeros(1, 1, 2, 2), weight=half))
+        0.5
     """
     check_tensor("pred", pred)
     check_floating("pred", pred)
@@ -107,6 +122,18 @@ def l1_reconstruction(pred: torch.Tensor, target: torch.Tensor, *, downsample: i
     if pred.numel() == 0:
         raise ValueError(f"pred: expected a non-empty tensor, got shape {tuple(pred.shape)}")
     check_positive_int("downsample", downsample)
+    if weight is not None:
+        check_tensor("weight", weight)
+        check_floating("weight", weight)
+        check_rank("pred", pred, 4, "(B, C, H, W) with a weight")
+        expected = (pred.shape[0], *pred.shape[-2:])
+        if tuple(weight.shape) != expected:
+            raise ValueError(f"weight: expected shape (B, H, W) = {expected}, got {tuple(weight.shape)}")
+        if downsample > 1:
+            raise ValueError(
+                f"weight: expected downsample=1 with per-pixel weights, got downsample={downsample}"
+            )
+        return ((pred - target).abs() * weight.unsqueeze(1).to(pred.dtype)).mean()
     if downsample > 1:
         check_rank("pred", pred, 4, "(B, C, H, W) when downsample > 1")
         h, w = pred.shape[-2:]
@@ -149,8 +176,10 @@ class L1Reconstruction(nn.Module):
         super().__init__()
         self.downsample = check_positive_int("downsample", downsample)
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return l1_reconstruction(pred, target, downsample=self.downsample)
+    def forward(
+        self, pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return l1_reconstruction(pred, target, downsample=self.downsample, weight=weight)
 
     def extra_repr(self) -> str:
         return f"downsample={self.downsample}" if self.downsample > 1 else ""

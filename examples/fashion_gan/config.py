@@ -113,6 +113,8 @@ class TrainConfig:
     # stage 2: the L1 compares f x f block means (1 = pixels, official); texture finer than f is left to D
     l1_downsample: int = 1
     class_weight: float = 1.0  # image models with model.classifier: weight of G's classification term
+    # stage 2: the L1 of each pixel times the weight of its label (7 weights, ids 0..6); () = all 1.
+    l1_label_weights: tuple[float, ...] = ()
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
     loss: str = "bce"
     precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
@@ -210,6 +212,11 @@ class RunConfig:
         _validate_text(self.text)
         _validate_model(self.model)
         _validate_train(self.train)
+        if self.train.l1_label_weights != () and self.train.l1_downsample != 1:
+            raise ValueError(
+                "train.l1_label_weights: expected () with train.l1_downsample > 1 (per-pixel weights need "
+                f"the pixel L1), got {self.train.l1_label_weights!r}"
+            )
         if self.data.image_size % self.train.l1_downsample:
             raise ValueError(
                 f"train.l1_downsample: expected a divisor of data.image_size={self.data.image_size}, got "
@@ -297,6 +304,15 @@ def _validate_train(t: TrainConfig) -> None:
     for name in ("seg_weight", "l1_weight", "class_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
     check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)
+    if t.l1_label_weights != ():
+        _numbers(
+            "train.l1_label_weights",
+            t.l1_label_weights,
+            7,
+            0.0,
+            None,
+            "() or 7 numbers >= 0 (label ids 0..6)",
+        )
     _numbers("train.betas", t.betas, 2, 0.0, 1.0, "two numbers in [0, 1)")
     _numbers("train.d_weights", t.d_weights, 3, 0.0, None, "three numbers >= 0 (real, mismatch, fake)")
     check_choice("train.loss", t.loss, tuple(ADVERSARIAL_KINDS))

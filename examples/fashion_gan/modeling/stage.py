@@ -156,16 +156,20 @@ class Stage:
         raise NotImplementedError
 
     def reconstruction_loss(
-        self, cond: Conditions, *, l1_downsample: int = 1
+        self, cond: Conditions, *, l1_downsample: int = 1, l1_label_weights: tuple[float, ...] = ()
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         """``fake -> scalar``: cross-entropy to the label map, or L1 to the image (its ``l1_downsample``-fold
-        block means: ``train.l1_downsample``)."""
+        block means: ``train.l1_downsample``; each pixel weighted by its label's ``l1_label_weights``)."""
         from condgan.losses import l1_reconstruction, segmentation_cross_entropy
 
         if self.reconstruction == "cross_entropy":
             # build_conditions' one-hot already checked the label range: no second scan (a device sync).
             return lambda fake: segmentation_cross_entropy(fake, cond.labels, check_labels=False)
-        return lambda fake: l1_reconstruction(fake, cond.images, downsample=l1_downsample)
+        weight = None
+        if l1_label_weights:
+            table = torch.tensor(l1_label_weights, dtype=cond.images.dtype, device=cond.images.device)
+            weight = table[cond.labels]
+        return lambda fake: l1_reconstruction(fake, cond.images, downsample=l1_downsample, weight=weight)
 
     def reconstruction_weight(self, cfg: RunConfig) -> float:
         """``train.seg_weight`` for a cross-entropy, ``train.l1_weight`` for an L1 reconstruction."""

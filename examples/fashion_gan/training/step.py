@@ -144,7 +144,9 @@ def make_step(
             real=inputs.real,
             mismatched=inputs.mismatched,
             fake_conditions=inputs.fake_conditions,
-            reconstruction=stage.reconstruction_loss(cond, l1_downsample=tc.l1_downsample),
+            reconstruction=stage.reconstruction_loss(
+                cond, l1_downsample=tc.l1_downsample, l1_label_weights=tc.l1_label_weights
+            ),
             reconstruction_weight=stage.reconstruction_weight(cfg),
             loss=tc.loss,
             d_weights=tc.d_weights,
