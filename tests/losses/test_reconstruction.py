@@ -122,3 +122,32 @@ def test_l1_downsample_errors():
         l1_reconstruction(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), downsample=0)
     with pytest.raises(ValueError, match="downsample: expected a positive int, got 0"):
         L1Reconstruction(downsample=0)
+
+
+@settings(deadline=None, max_examples=10)
+@given(seed=st.integers(0, 1000), w=st.floats(0.0, 3.0))
+def test_weighted_l1_scales_each_pixel(seed, w):
+    """A constant weight scales the L1; a 0/1 mask counts only its pixels (the mean stays over all pixels)."""
+    g = torch.Generator().manual_seed(seed)
+    pred, target = torch.randn(2, 3, 4, 4, generator=g), torch.randn(2, 3, 4, 4, generator=g)
+    plain = l1_reconstruction(pred, target)
+    torch.testing.assert_close(l1_reconstruction(pred, target, weight=torch.full((2, 4, 4), w)), w * plain)
+    mask = torch.zeros(2, 4, 4)
+    mask[:, :2] = 1.0
+    expected = (pred - target).abs()[..., :2, :].sum() / pred.numel()
+    torch.testing.assert_close(l1_reconstruction(pred, target, weight=mask), expected)
+    torch.testing.assert_close(L1Reconstruction()(pred, target, mask), expected)
+
+
+def test_weighted_l1_errors():
+    pred = torch.zeros(2, 3, 4, 4)
+    with pytest.raises(
+        ValueError, match=r"weight: expected shape \(B, H, W\) = \(2, 4, 4\), got \(2, 1, 4, 4\)"
+    ):
+        l1_reconstruction(pred, pred, weight=torch.ones(2, 1, 4, 4))
+    with pytest.raises(
+        ValueError, match="weight: expected downsample=1 with per-pixel weights, got downsample=2"
+    ):
+        l1_reconstruction(pred, pred, weight=torch.ones(2, 4, 4), downsample=2)
+    with pytest.raises(ValueError, match=r"pred: expected shape \(B, C, H, W\) with a weight"):
+        l1_reconstruction(torch.zeros(2, 3), torch.zeros(2, 3), weight=torch.ones(2, 4, 4))

@@ -494,3 +494,23 @@ def test_antialias_softens_only_the_edges(batch, tiny_cfg):
 def test_antialias_is_checked(tiny_cfg):
     with pytest.raises(ValueError, match=r"model.antialias: expected a finite number in \[0.0, 4.0\)"):
         tiny_cfg(model={"antialias": -1.0}).validate()
+
+
+def test_l1_label_weights_weigh_each_pixel_by_its_label(batch):
+    cond = build_conditions(batch["image"], batch["labels"], constraint_size=8, constraint_mode="bicubic")
+    stage = get_stage("render_compositional")
+    fake = cond.images + 0.5 * torch.randn_like(cond.images)
+    weights = (1.0, 1.0, 1.0, 0.3, 0.3, 1.0, 1.0)
+    loss = stage.reconstruction_loss(cond, l1_label_weights=weights)(fake)
+    table = torch.tensor(weights)[cond.labels].unsqueeze(1)
+    torch.testing.assert_close(loss, ((fake - cond.images).abs() * table).mean())
+    assert loss < stage.reconstruction_loss(cond)(fake)  # garments hold a third as firmly
+
+
+def test_l1_label_weights_are_checked(tiny_cfg):
+    with pytest.raises(ValueError, match=r"train.l1_label_weights: expected \(\) or 7 numbers >= 0"):
+        tiny_cfg(train={"l1_label_weights": (1.0, 2.0)}).validate()
+    with pytest.raises(
+        ValueError, match=r"train.l1_label_weights: expected \(\) with train.l1_downsample > 1"
+    ):
+        tiny_cfg(train={"l1_label_weights": (1.0,) * 7, "l1_downsample": 2}).validate()
