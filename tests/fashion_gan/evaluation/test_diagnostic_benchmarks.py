@@ -62,6 +62,31 @@ def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
     assert len([line for line in lines if line.startswith("| ")]) == 5  # header and four rows
 
 
+def test_paste_rows_put_real_pixels_over_each_part(where, run_copy):
+    cfg = RunConfig.load(run_copy / "config.json")
+    with torch.enable_grad():
+        ensure_detector(run_copy, runs.make_dataset(cfg.data, "train"), steps=2, device="cpu", progress=False)
+    table = where.measure(run_copy, 4, 4, paste=True)
+    pasted = [row for row in table if row.startswith("stage 2 alone, real pixels of")]
+    assert len(pasted) == 7 + 3  # every label, the edge band, its background side, all but the band
+    # pasting everything but the band and then the band gives back the real image: both rows exist
+    assert "stage 2 alone, real pixels of the edge band" in table
+    assert "stage 2 alone, real pixels of all but the edge band" in table
+
+
+def test_paste_parts_cover_the_picture(where):
+    labels = torch.zeros(1, 6, 6, dtype=torch.long)
+    labels[0, 2:4, 2:4] = 3  # a 2x2 garment on the background
+    parts = where.paste_parts(labels)
+    regions = torch.stack([parts[f"the {name}"] for name in where.LABEL_NAMES]).long()
+    assert torch.equal(regions.sum(0), torch.ones(1, 1, 6, 6, dtype=torch.long))  # a partition
+    band = parts["the edge band"]
+    assert int(band.sum()) == 16  # the 4x4 square around the garment: its 4 pixels and 12 neighbours
+    assert torch.equal(band | parts["all but the edge band"], torch.ones_like(band))
+    outside = parts["the edge band's background side"]
+    assert int(outside.sum()) == 12 and not (outside & parts["the upper clothes"]).any()
+
+
 def test_where_control_is_lost_needs_a_detector(where, run_copy):
     with pytest.raises(SystemExit, match="expected a detector in .*detector/attributes"):
         where.measure(run_copy, 4, 4)
@@ -88,6 +113,16 @@ def test_more_to_see_is_a_higher_ceiling(ceiling, capsys):
     perfect = float(out.split("perfect perception: category accuracy ")[1].split()[0])
     partial = float(out.split("without hem height and looseness: category accuracy ")[1].split()[0])
     assert 0.85 < perfect <= 1.0 and 0.6 < partial < perfect
+    sleeve = float(out.split("sleeve, perfect perception and the category known: accuracy ")[1].split()[0])
+    assert 0.95 < sleeve < 1.0  # an unspecified sleeve is drawn as a visible one
     with pytest.raises(SystemExit):
         ceiling.main(["--people", "0"])
     assert np.isfinite(perfect)
+
+
+def test_sleeve_ceiling_is_one_without_unspecified_sleeves(ceiling, monkeypatch):
+    cdf = ceiling.SLEEVE_CDF.copy()
+    cdf[:, 3] = cdf[:, 2]  # no probability left for "unspecified"
+    cdf[:, 2] = np.minimum(cdf[:, 2], 1.0)
+    monkeypatch.setattr(ceiling, "SLEEVE_CDF", cdf)
+    assert ceiling.sleeve_ceiling({"category": np.arange(len(cdf))}) == pytest.approx(1.0)
