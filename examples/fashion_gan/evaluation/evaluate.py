@@ -202,11 +202,11 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
 #: (128) are judged at the same size, and a detector at 128 would cost four times as much.
 CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges look at 64x64 at most, and train for these many steps
-#: (attribute detector, parser). The quality preset's detector trains three times longer: at 400 steps it
-#: reads 0.34-0.37 category on real test images, at 1600 steps 0.63 (docs/metrics.md). Each step costs
-#: about 0.7 s on 2 cores, so the demo keeps 400 (it stays near 23 minutes) and the quality preset takes 1200,
-#: which keeps it under 45 minutes.
-CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (1200, 300)}
+#: (attribute detector, parser). The quality preset's detector trains eight times longer: at 400 steps it
+#: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.72 (docs/metrics.md).
+#: The demo keeps 400 (about two minutes in bf16); the quality preset takes 3200 (about 11), which keeps it
+#: under 45 minutes.
+CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (3200, 300)}
 CPU_PRESETS = tuple(CPU_JUDGE_STEPS)
 #: The judges' training steps of the other presets (detector, parser).
 DEFAULT_JUDGE_STEPS = (4000, 3000)

@@ -30,6 +30,6 @@ def test_judge_steps_per_preset():
     from fashion_gan.evaluation.evaluate import _judge_steps
 
     assert _judge_steps(preset("demo"), None, None) == (400, 300)
-    assert _judge_steps(preset("quality"), None, None) == (1200, 300)  # a detector that can read category
+    assert _judge_steps(preset("quality"), None, None) == (3200, 300)  # a detector that can read category
     assert _judge_steps(preset("faithful"), None, None) == (4000, 3000)
     assert _judge_steps(preset("quality"), 7, 5) == (7, 5)  # --detector-steps / --parser-steps win
