@@ -695,7 +695,10 @@ TRAIN_CASES = [
     (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
     (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)
     (["--set", "model.upsample=bilinear"], False),
-    (["--stage", "render", "--render", "ih1_skip", "--set", "model.upsample=resize"], False),  # official net
+    (["--stage", "render", "--render", "ih1_skip", "--set", "model.upsample=resize"], True),  # stays official
+    (["--stage", "render", "--set", "model.final_upsample=bilinear"], False),
+    (["--stage", "render", "--set", "model.antialias=-1"], False),
+    (["--stage", "render", "--set", "train.l1_label_weights=(1,2)"], False),
     (["--stage", "render", "--set", "model.code_film=True", "--set", "train.l1_downsample=4",
       "--set", "model.upsample=resize"], True),
 ]  # fmt: skip

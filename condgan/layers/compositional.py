@@ -114,8 +114,8 @@ def compose_regions(
             (``0``: none, the paper's layer). A hard label map composes to stair-stepped edges; photographs
             and anti-aliased drawings blend the two sides of every edge in its pixels, and ``sigma`` about
             ``0.5`` does the same (a pixel next to an edge takes about a tenth of its neighbour). The blur
-            keeps masks that sum to one summing to one. Kept regions are the source's pixels exactly where
-            their blurred mask is 1: everywhere but within about ``2 sigma`` of their border.
+            keeps masks that sum to one summing to one. Nothing is blurred into a kept region: wherever its
+            unblurred mask is 1 the pixel is the source's exactly; the pixels around it blend with it.
 
     Returns:
         ``(B, C, H, W)`` in ``renderings.dtype`` (masks and source are cast to it).
@@ -180,6 +180,7 @@ def compose_regions(
     if check_mask:
         _check_mask_values(segmentation if mask == "logits" else weights, mask)
     weights = weights.to(textures.dtype)
+    unblurred = weights
     if sigma > 0:
         weights = blur_masks(weights, sigma)
     # A broadcast product and a sum over k, not torch.einsum("bkhw,bkchw->bchw"): einsum lowers this to a
@@ -190,7 +191,13 @@ def compose_regions(
     free_weights = weights.masked_fill(kept, 0)
     kept_weight = weights.masked_fill(~kept, 0).sum(dim=1, keepdim=True)
     rendered = (free_weights.unsqueeze(2) * textures).sum(dim=1)
-    return rendered + kept_weight * source.to(textures.dtype)
+    composed = rendered + kept_weight * source.to(textures.dtype)
+    if sigma == 0:
+        return composed
+    # Nothing is blurred into a kept region: where its unblurred mask is 1 the pixel is the source's exactly
+    # (1 * source + 0 * composed); only the pixels around it blend.
+    inside = unblurred.masked_fill(~kept, 0).sum(dim=1, keepdim=True)
+    return inside * source.to(textures.dtype) + (1 - inside) * composed
 
 
 def _check_antialias(antialias: object) -> float:

@@ -1,3 +1,4 @@
+import math
 import re
 from pathlib import Path
 
@@ -387,3 +388,39 @@ def test_docs_examples_run(page):
             exec(compile(block, f"docs/{page}", "exec"), namespace)
     finally:
         torch.set_num_threads(previous)
+
+
+@settings(deadline=None, max_examples=15)
+@given(seed=st.integers(0, 10_000), sigma=st.floats(0.3, 1.5), keep=st.sampled_from([(), (1,), (0, 2)]))
+def test_antialias_blends_edges_only_and_never_into_kept_regions(seed, sigma, keep):
+    """Blurred one-hot masks still sum to one; pixels far from any edge are the hard composition's; a kept
+    region's own pixels are the source's exactly."""
+    from condgan.layers import blur_masks
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 3, (2, 4, 4), generator=g).repeat_interleave(3, 1).repeat_interleave(3, 2)
+    masks = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float()  # (2, 3, 12, 12) blocks
+    renderings = torch.rand(2, 3, 3, 12, 12, generator=g)
+    source = torch.rand(2, 3, 12, 12, generator=g)
+    torch.testing.assert_close(blur_masks(masks, sigma).sum(1), torch.ones(2, 12, 12))
+    hard = compose_regions(renderings, masks, mask="one_hot", keep=keep, source=source)
+    soft = compose_regions(renderings, masks, mask="one_hot", keep=keep, source=source, antialias=sigma)
+    reach = 2 * math.ceil(2 * sigma) + 1
+    far = (
+        (torch.nn.functional.max_pool2d(masks, reach, 1, reach // 2).sum(1) == 1).unsqueeze(1).expand_as(hard)
+    )
+    torch.testing.assert_close(soft[far], hard[far])
+    inside = sum((labels == k).float() for k in keep) if keep else torch.zeros(2, 12, 12)
+    kept = (inside > 0).unsqueeze(1).expand_as(soft)
+    assert torch.equal(soft[kept], source[kept])
+
+
+def test_antialias_errors():
+    r, m = torch.rand(1, 2, 3, 4, 4), torch.rand(1, 2, 4, 4)
+    with pytest.raises(
+        ValueError, match=r"antialias: expected a finite Gaussian sigma >= 0 \(pixels\), got -1"
+    ):
+        compose_regions(r, m, antialias=-1)
+    with pytest.raises(ValueError, match="antialias: expected a finite Gaussian sigma"):
+        CompositionalMapping(num_regions=2, antialias=float("nan"))
+    assert "antialias=0.5" in repr(CompositionalMapping(num_regions=2, antialias=0.5))

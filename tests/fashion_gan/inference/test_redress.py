@@ -217,11 +217,12 @@ def test_missing_model_is_named(trained_run):
 
 
 def test_damaged_generator_is_named_not_called_untrained(run_copy):
+    """Generation loads the EMA copy of G when the run keeps one (the demo preset does)."""
     for folder in list_checkpoints(run_copy / "shape" / "checkpoints"):
-        path = folder / "generator.safetensors"
+        path = folder / "generator_ema.safetensors"
         path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(
-        CheckpointError, match=r"shape/checkpoints/step-00000006/generator.safetensors: truncated"
+        CheckpointError, match=r"shape/checkpoints/step-00000006/generator_ema.safetensors: truncated"
     ):
         load_model(run_copy, "shape")
 

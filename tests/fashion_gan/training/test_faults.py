@@ -454,17 +454,24 @@ def test_pickle_as_checkpoint_weights_never_runs_and_resume_names_the_file(run_c
 
 
 def test_pickle_with_a_forged_hash_is_still_not_unpickled(run_copy, tmp_path, capsys):
+    """Training resumes from the generator's weights, generation reads the EMA copy when the run keeps one
+    (the demo preset does): both files forged, both refused."""
     marker = tmp_path / "PWNED"
     folder = latest_checkpoint(run_copy / "shape" / "checkpoints")
     data = pickle_bytes(marker)
-    (folder / "generator.safetensors").write_bytes(data)
     meta = json.loads((folder / "meta.json").read_text())  # an attacker who also rewrites the hashes
-    meta["files"]["generator.safetensors"] = {"sha256": checkpoint_mod._sha256(data), "bytes": len(data)}
+    weights = [
+        name for name in ("generator.safetensors", "generator_ema.safetensors") if name in meta["files"]
+    ]
+    for name in weights:
+        (folder / name).write_bytes(data)
+        meta["files"][name] = {"sha256": checkpoint_mod._sha256(data), "bytes": len(data)}
     (folder / "meta.json").write_text(json.dumps(meta))
-    for argv in (train_argv(run_copy, 4), ["generate", "--run", str(run_copy), "--grid", "--person", "0"]):
+    generate = ["generate", "--run", str(run_copy), "--grid", "--person", "0"]
+    for argv, name in ((train_argv(run_copy, 4), "generator.safetensors"), (generate, weights[-1])):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
-        assert f"{folder / 'generator.safetensors'}: not a valid safetensors file" in err
+        assert f"{folder / name}: not a valid safetensors file" in err
     assert not marker.exists()
 
 
@@ -512,10 +519,12 @@ def test_pickle_as_text_encoder_weights_never_runs(run_copy, tmp_path, capsys, c
 def test_generate_with_a_damaged_checkpoint_names_the_file(run_copy, tmp_path, capsys):
     marker = tmp_path / "PWNED"
     for folder in list_checkpoints(run_copy / "render_compositional" / "checkpoints"):
-        (folder / "generator.safetensors").write_bytes(pickle_bytes(marker))
+        for weights in folder.glob("generator*.safetensors"):  # the generator and its EMA copy
+            if "optimizer" not in weights.name:
+                weights.write_bytes(pickle_bytes(marker))
     assert cli.main(["generate", "--run", str(run_copy), "--grid", "--person", "0"]) == 2
     assert not marker.exists()
-    assert "generator.safetensors" in capsys.readouterr().err
+    assert "generator_ema.safetensors" in capsys.readouterr().err  # the file generation reads
 
 
 @pytest.mark.parametrize("fmt", ["zip", "legacy", "raw-pickle"])
