@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Render-only ablation at the demo preset (docs/fashiongan.md, "Where control is lost").
+# Render-only ablation at the demo preset (docs/fashiongan.md, "Following the sentence" and "Where control
+# was lost first").
 #
 # Each arm copies a finished demo run's stage 1, text encoder and detectors into its own folder, retrains only
 # the compositional render with one change, and evaluates it with --identity none (the networks alone, so the

@@ -103,7 +103,7 @@ class TrainConfig:
 
     steps: int = 25000
     # Steps of the stage-2 render models; 0 = train.steps. The demo's render needs
-    # about 3x stage 1's steps (docs/fashiongan.md, "Where control is lost"). The CLI's --steps clears it.
+    # about 3x stage 1's steps (docs/fashiongan.md, "Where control was lost first"). --steps clears it.
     render_steps: int = 0
     batch_size: int = 4
     lr: float = 2e-4
@@ -370,7 +370,7 @@ def _demo() -> RunConfig:
         data=DataConfig(image_size=64, num_train=20000, num_test=512, workers=1),
         text=TextConfig(steps=300, batch_size=128),
         # AC-GAN classifiers, anti-aliased composition, resize-convolutions: the render ablation's best arm
-        # (docs/fashiongan.md, "Where control is lost").
+        # (docs/fashiongan.md, "Following the sentence").
         model=ModelConfig(width=0.25, keep_regions=(), classifier=True, antialias=0.5, upsample="resize"),
         train=TrainConfig(
             steps=600,
