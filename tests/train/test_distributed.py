@@ -169,6 +169,12 @@ def test_two_process_ddp_step_matches_one_process(tiny_gan, tmp_path):
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
     elapsed = time.perf_counter() - start
+    if proc.returncode != 0 and "terminate called without an active exception" in proc.stderr:
+        # gloo's worker threads can abort a rank at process exit on a loaded machine (seen once in a full
+        # parallel suite on 2026-12-06, never alone): the run is repeated once, and must then succeed.
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
+        elapsed = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert elapsed < 60, f"the 2-process run took {elapsed:.1f} s"
     ddp_losses = json.loads((tmp_path / "losses.json").read_text())

@@ -219,6 +219,8 @@ def test_cli_steps_clear_render_steps_and_set_can_restore_them():
 
     demo = parsed("--preset", "demo")
     assert (demo.steps, demo.render_steps) == (600, 1800)
+    quality = parsed("--preset", "quality")  # 128x128, batch 8: the render needs twice the demo's steps
+    assert (quality.steps, quality.render_steps, quality.batch_size) == (1500, 3600, 8)
     assert (parsed("--preset", "demo", "--steps", "7").render_steps) == 0
     assert parsed("--preset", "demo", "--steps", "7", "--set", "train.render_steps=9").render_steps == 9
     with pytest.raises(ValueError, match="train.render_steps: expected an int >= 0, got -1"):
