@@ -691,6 +691,8 @@ TRAIN_CASES = [
     (["--set", "model.wearer=maybe"], False), (["--set", "model.keep_regions=(9,)"], False),
     (["--set", "train.ema_decay=0.5"], True), (["--stage", "onestep", "--onestep-constraint", "4"], True),
     (["--set", "train.ema_buffers=mean"], False),
+    (["--set", "train.shape_ema_decay=-0.1"], False), (["--set", "train.shape_ema_decay='x'"], False),
+    (["--set", "train.ema_decay=0.5", "--set", "train.shape_ema_decay=0"], True),
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
     (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
     (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)

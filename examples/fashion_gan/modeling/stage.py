@@ -176,11 +176,14 @@ class Stage:
         return cfg.train.seg_weight if self.reconstruction == "cross_entropy" else cfg.train.l1_weight
 
     def configure(self, cfg: RunConfig) -> RunConfig:
-        """``cfg`` with the model fields that select this stage, and ``train.steps`` set to
-        ``train.render_steps`` for the stage-2 render models (when that is not 0)."""
+        """``cfg`` with the model fields that select this stage, ``train.steps`` set to
+        ``train.render_steps`` for the stage-2 render models (when that is not 0), and ``train.ema_decay``
+        set to ``train.shape_ema_decay`` for stage 1 (when that is not None)."""
         out = cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
         if self.kind in RENDER_KINDS and out.train.render_steps:
             out = out.replace(train={"steps": out.train.render_steps})
+        if self.kind == "shape" and out.train.shape_ema_decay is not None:
+            out = out.replace(train={"ema_decay": out.train.shape_ema_decay})
         return out
 
     def cli_words(self) -> tuple[str, ...]:

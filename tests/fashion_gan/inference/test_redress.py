@@ -216,15 +216,24 @@ def test_missing_model_is_named(trained_run):
         Redresser(trained_run / "nowhere")
 
 
-def test_damaged_generator_is_named_not_called_untrained(run_copy):
-    """Generation loads the EMA copy of G when the run keeps one (the demo preset does)."""
-    for folder in list_checkpoints(run_copy / "shape" / "checkpoints"):
-        path = folder / "generator_ema.safetensors"
+@pytest.mark.parametrize(
+    ("model", "weights"),
+    [("shape", "generator"), ("render_compositional", "generator_ema")],
+)
+def test_damaged_generator_is_named_not_called_untrained(run_copy, model, weights):
+    """Generation loads the EMA copy of G when the model kept one: the demo preset keeps one for the render,
+    none for stage 1 (train.shape_ema_decay 0)."""
+    folders = list_checkpoints(run_copy / model / "checkpoints")
+    assert folders and all(not (f / "generator_ema.safetensors").exists() for f in folders) == (
+        weights == "generator"
+    )
+    for folder in folders:
+        path = folder / f"{weights}.safetensors"
         path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(
-        CheckpointError, match=r"shape/checkpoints/step-00000006/generator_ema.safetensors: truncated"
+        CheckpointError, match=rf"{model}/checkpoints/step-00000006/{weights}.safetensors: truncated"
     ):
-        load_model(run_copy, "shape")
+        load_model(run_copy, model)
 
 
 def test_damaged_text_encoder_is_named(run_copy):

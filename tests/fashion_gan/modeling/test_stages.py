@@ -213,14 +213,26 @@ def test_render_steps_set_the_length_of_the_render_models(tiny_cfg):
     assert {s.configure(tiny_cfg(train={"steps": 5})).train.steps for s in all_stages()} == {5}  # 0: steps
 
 
+def test_shape_ema_decay_sets_stage_one_ema_alone(tiny_cfg):
+    decays = {s.name: s.configure(tiny_cfg(train={"ema_decay": 0.99, "shape_ema_decay": 0.0})).train.ema_decay
+              for s in all_stages()}
+    assert decays == {s.name: 0.0 if s.kind == "shape" else 0.99 for s in all_stages()}
+    none = tiny_cfg(train={"ema_decay": 0.9, "shape_ema_decay": None})
+    same = {s.configure(none).train.ema_decay for s in all_stages()}
+    assert same == {0.9}  # None: every stage has train.ema_decay
+    with pytest.raises(ValueError, match="train.shape_ema_decay"):
+        tiny_cfg(train={"shape_ema_decay": 1.5}).validate()
+
+
 def test_cli_steps_clear_render_steps_and_set_can_restore_them():
     def parsed(*options):
         return cli.config_from_args(cli.build_parser().parse_args(["train", "--out", "x", *options])).train
 
     demo = parsed("--preset", "demo")
-    assert (demo.steps, demo.render_steps) == (600, 1800)
+    assert (demo.steps, demo.render_steps, demo.shape_ema_decay) == (900, 1800, 0.0)
     quality = parsed("--preset", "quality")  # 128x128, batch 8: the render needs twice the demo's steps
     assert (quality.steps, quality.render_steps, quality.batch_size) == (1500, 3600, 8)
+    assert (quality.ema_decay, quality.shape_ema_decay) == (0.99, None)
     assert (parsed("--preset", "demo", "--steps", "7").render_steps) == 0
     assert parsed("--preset", "demo", "--steps", "7", "--set", "train.render_steps=9").render_steps == 9
     with pytest.raises(ValueError, match="train.render_steps: expected an int >= 0, got -1"):
