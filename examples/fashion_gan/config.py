@@ -8,8 +8,8 @@ Three presets:
 - ``demo``: a small configuration that learns visibly on 2 CPU cores in minutes (64x64, channels x 0.25,
   batch 16, bf16 autocast, 900 stage-1 iterations and 1800 for the render), with what the render ablation
   found to follow the sentence best: attribute classifiers beside the discriminators (AC-GAN), anti-aliased
-  composition, resize-convolutions in the U-Net, L1 weight 30 and an EMA of the render's G (decay 0.99; stage 1
-  keeps more of the sleeve without one).
+  composition, resize-convolutions in the U-Net, L1 weight 30 and an EMA of the render's G (decay 0.99;
+  stage 1 keeps more of the sleeve without one).
 - ``quality``: the demo's networks at the paper's 128x128, sized to train on 2 CPU cores in under 45 minutes
   (batch 8, 1500 stage-1 iterations and 3600 for the render; docs/fashiongan.md says what it costs and gives).
 

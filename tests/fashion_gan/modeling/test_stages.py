@@ -214,8 +214,10 @@ def test_render_steps_set_the_length_of_the_render_models(tiny_cfg):
 
 
 def test_shape_ema_decay_sets_stage_one_ema_alone(tiny_cfg):
-    decays = {s.name: s.configure(tiny_cfg(train={"ema_decay": 0.99, "shape_ema_decay": 0.0})).train.ema_decay
-              for s in all_stages()}
+    decays = {
+        s.name: s.configure(tiny_cfg(train={"ema_decay": 0.99, "shape_ema_decay": 0.0})).train.ema_decay
+        for s in all_stages()
+    }
     assert decays == {s.name: 0.0 if s.kind == "shape" else 0.99 for s in all_stages()}
     none = tiny_cfg(train={"ema_decay": 0.9, "shape_ema_decay": None})
     same = {s.configure(none).train.ema_decay for s in all_stages()}
