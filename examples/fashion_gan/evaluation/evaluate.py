@@ -204,8 +204,8 @@ CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges look at 64x64 at most, and train for these many steps
 #: (attribute detector, parser). The quality preset's detector trains eight times longer: at 400 steps it
 #: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.72 (docs/metrics.md).
-#: The demo keeps 400 (101 s in bf16 on 2 idle cores, 2026-12-06); the quality preset takes 3200 (818 s),
-#: which keeps `make quality` near 40 minutes.
+#: The demo keeps 400 (101-105 s in bf16 on 2 idle cores, 2026-12-06/07); the quality preset takes 3200
+#: (818-848 s), and `make quality` took 40.7 minutes in all.
 CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (3200, 300)}
 CPU_PRESETS = tuple(CPU_JUDGE_STEPS)
 #: The judges' training steps of the other presets (detector, parser).
