@@ -9,8 +9,16 @@ Four rows, each read by the run's own attribute detector (``<run>/detector/attri
 3. both stages with the person's own sentence: stage 1 draws the map again;
 4. both stages with the partner's sentence: the evaluation's redress protocol (identity mode ``none``).
 
-Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Run after ``make demo`` (and its
-evaluation, which trains the detector)::
+Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Three more rows take row 4 apart:
+
+5. the real label maps, read by stage 1's own attribute classifier (the one beside its discriminator,
+   ``model.classifier``; sleeve and category only, a map has no colour): that classifier's ceiling;
+6. stage 1's label maps of row 4, read by the same classifier: is the map right before the render paints it?
+   Rows 5 and 6 are left out when stage 1 has no classifier;
+7. row 4 over the people whose partner's sentence asks for the sleeve they already wear;
+8. row 4 over the people asked for another sleeve.
+
+Run after ``make demo`` (and its evaluation, which trains the detector)::
 
     .venv/bin/python benchmarks/where_control_is_lost.py --run runs/demo
 
@@ -25,6 +33,7 @@ About a minute on 2 CPU cores for 512 people.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -38,7 +47,12 @@ from fashion_gan.config import RunConfig  # noqa: E402
 from fashion_gan.evaluation.detectors import load_detector  # noqa: E402
 from fashion_gan.evaluation.judges import MULTICOLOR, targets_of  # noqa: E402
 from fashion_gan.inference.redress import Redresser  # noqa: E402
+from fashion_gan.modeling import NUM_LABELS, get_stage  # noqa: E402
 from fashion_gan.modeling.conditions import images_to_float  # noqa: E402
+
+from condgan.layers import one_hot_labels  # noqa: E402
+from condgan.nets import DiscriminatorWithClassifier  # noqa: E402
+from condgan.train import latest_checkpoint, load_checkpoint  # noqa: E402
 
 COLUMNS = ("color_solid", "color_multi", "sleeve", "category")
 LABEL_NAMES = ("background", "hair", "face", "upper clothes", "lower clothes", "legs", "arms")
@@ -56,6 +70,39 @@ def paste_parts(labels: torch.Tensor) -> dict[str, torch.Tensor]:
     parts["the edge band's background side"] = band & (labels == 0).unsqueeze(1)
     parts["all but the edge band"] = ~band
     return parts
+
+
+REAL_MAP_ROW = "real label maps, read by stage 1's own classifier (its ceiling)"
+MAP_ROW = "stage 1's label maps of the evaluation, read by stage 1's own classifier"
+SAME_SLEEVE_ROW = "both stages, partner's sentence, the sleeve the person wears"
+OTHER_SLEEVE_ROW = "both stages, partner's sentence, another sleeve"
+
+
+def stage_one_classifier(run_dir: Path, cfg: RunConfig) -> torch.nn.Module | None:
+    """The attribute classifier beside stage 1's discriminator (eval mode), or None when it has none."""
+    stage = get_stage("shape")
+    _, discriminator = stage.build(stage.configure(cfg))
+    if not isinstance(discriminator, DiscriminatorWithClassifier):
+        return None
+    ckpt = latest_checkpoint(run_dir / "shape" / "checkpoints")
+    if ckpt is None:
+        raise SystemExit(f"--run: expected a trained stage 1 in {run_dir / 'shape'}, got no checkpoint")
+    load_checkpoint(ckpt, modules={"discriminator": discriminator}, restore_rng=False)
+    return discriminator.classifier.eval()
+
+
+def _map_hits(classifier, labels: torch.Tensor, targets: dict) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        logits = classifier(one_hot_labels(labels.long(), NUM_LABELS).float())
+    nan = torch.full(labels.shape[:1], float("nan"))
+    out = {"color_solid": nan, "color_multi": nan}
+    for name in ("sleeve", "category"):
+        out[name] = (logits[name].argmax(1) == targets[name]).float()
+    return out
+
+
+def _subset(hits: dict[str, torch.Tensor], rows: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {name: value[rows] for name, value in hits.items()}
 
 
 def _hits(detector, images_u8: torch.Tensor, targets: dict) -> dict[str, torch.Tensor]:
@@ -81,6 +128,7 @@ def measure(
     cfg = RunConfig.load(run_dir / "config.json")
     test_set = runs.make_dataset(cfg.data, "test")
     redresser = Redresser(run_dir, render="compositional", identity="none")
+    classifier = stage_one_classifier(run_dir, cfg)
     n = min(num_test, len(test_set))
     parts: dict[str, dict[str, list[torch.Tensor]]] = {}
 
@@ -102,10 +150,15 @@ def measure(
         both = redresser.generate(people, people["word_ids"], identity="none")
         add("both stages, own sentence", _hits(detector, both["images"], own))
         redressed = redresser.generate(people, partner["word_ids"], identity="none")
-        add(
-            "both stages, partner's sentence (the evaluation)",
-            _hits(detector, redressed["images"], targets_of(partner)),
-        )
+        wanted = targets_of(partner)
+        hits = _hits(detector, redressed["images"], wanted)
+        add("both stages, partner's sentence (the evaluation)", hits)
+        if classifier is not None:
+            add(REAL_MAP_ROW, _map_hits(classifier, people["labels"], own))
+            add(MAP_ROW, _map_hits(classifier, redressed["labels"], wanted))
+        same = wanted["sleeve"] == own["sleeve"]
+        add(SAME_SLEEVE_ROW, _subset(hits, same))
+        add(OTHER_SLEEVE_ROW, _subset(hits, ~same))
     return {
         row: {name: torch.cat(values).nanmean().item() for name, values in columns.items()}
         for row, columns in parts.items()
@@ -130,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {args.run} | colour (solid) | colour (multicolour) | sleeve | category |")
     print("|---|---|---|---|---|")
     for row, values in table.items():
-        print(f"| {row} | " + " | ".join(f"{values[c]:.3f}" for c in COLUMNS) + " |")
+        cells = ("-" if math.isnan(values[c]) else f"{values[c]:.3f}" for c in COLUMNS)
+        print(f"| {row} | " + " | ".join(cells) + " |")
     print(f"({args.num_test} people, {time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -1,4 +1,5 @@
-"""The two diagnostic scripts of ``benchmarks/``: where control is lost, and the category's Bayes ceiling."""
+"""The diagnostic scripts of ``benchmarks/``: where control is lost, the category's Bayes ceiling, and what
+stage 1's own inputs say of the garment a person wears."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def ceiling():
     return _load("category_ceiling")
 
 
+@pytest.fixture(scope="module")
+def leak():
+    return _load("constraint_leak")
+
+
 def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
     cfg = RunConfig.load(run_copy / "config.json")
     threads = torch.get_num_threads()
@@ -52,14 +58,29 @@ def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
         "stage 2 alone: real label map, own sentence",
         "both stages, own sentence",
         "both stages, partner's sentence (the evaluation)",
+        where.REAL_MAP_ROW,  # the demo preset's stage 1 has a classifier beside its D
+        where.MAP_ROW,
+        where.SAME_SLEEVE_ROW,
+        where.OTHER_SLEEVE_ROW,
     ]
     for row in table.values():
         assert set(row) == set(where.COLUMNS)
         for value in row.values():
             assert math.isnan(value) or 0.0 <= value <= 1.0
+    for row in (where.REAL_MAP_ROW, where.MAP_ROW):  # a label map has no colour
+        assert math.isnan(table[row]["color_solid"]) and math.isnan(table[row]["color_multi"])
+        assert 0.0 <= table[row]["sleeve"] <= 1.0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("| colour (solid) | colour (multicolour) | sleeve | category |")
-    assert len([line for line in lines if line.startswith("| ")]) == 5  # header and four rows
+    assert len([line for line in lines if line.startswith("| ")]) == 9  # header and eight rows
+    assert any(line.startswith(f"| {where.MAP_ROW} | - | - | ") for line in lines)
+
+
+def test_stage_one_classifier_only_when_stage_one_has_one(where, run_copy):
+    cfg = RunConfig.load(run_copy / "config.json")
+    classifier = where.stage_one_classifier(run_copy, cfg)
+    assert not classifier.training and set(classifier.head_sizes) == {"sleeve", "category"}
+    assert where.stage_one_classifier(run_copy, cfg.replace(model={"classifier": False})) is None
 
 
 def test_paste_rows_put_real_pixels_over_each_part(where, run_copy):
@@ -126,3 +147,34 @@ def test_sleeve_ceiling_is_one_without_unspecified_sleeves(ceiling, monkeypatch)
     cdf[:, 2] = np.minimum(cdf[:, 2], 1.0)
     monkeypatch.setattr(ceiling, "SLEEVE_CDF", cdf)
     assert ceiling.sleeve_ceiling({"category": np.arange(len(cdf))}) == pytest.approx(1.0)
+
+
+def test_a_probe_reads_what_its_input_holds(leak):
+    """Inputs that are the class itself are read perfectly; pure noise no better than chance on balanced
+    classes. The global RNG is left alone."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 4
+    shown = torch.nn.functional.one_hot(y, 4).float() + 0.05 * torch.randn(200, 4, generator=gen)
+    state = torch.get_rng_state()
+    assert leak.probe_accuracy(shown[:150], y[:150], shown[150:], y[150:], 4, steps=200) == 1.0
+    assert leak.probe_accuracy(shown[:150], y[:150], shown[150:], y[150:], 4, hidden=8, steps=200) == 1.0
+    assert torch.equal(torch.get_rng_state(), state)
+    noise = torch.randn(2000, 4, generator=gen)
+    y = torch.arange(2000) % 4
+    assert leak.probe_accuracy(noise[:1000], y[:1000], noise[1000:], y[1000:], 4, steps=200) < 0.35
+
+
+def test_constraint_leak_prints_every_probe(leak, capsys):
+    assert leak.main(["--train-people", "64", "--test-people", "16", "--steps", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "| the person's own | majority class | constraint linear | constraint MLP | appearance linear | "
+        "appearance MLP |"
+    )
+    for line, name in zip(lines[2:4], ("sleeve", "category"), strict=True):
+        cells = line.strip("|").split("|")
+        assert cells[0].strip() == name
+        assert all(0.0 <= float(c) <= 1.0 for c in cells[1:])
+    with pytest.raises(SystemExit):
+        leak.main(["--steps", "0"])
+    assert "expected ints >= 1" in capsys.readouterr().err
