@@ -9,7 +9,7 @@ Four rows, each read by the run's own attribute detector (``<run>/detector/attri
 3. both stages with the person's own sentence: stage 1 draws the map again;
 4. both stages with the partner's sentence: the evaluation's redress protocol (identity mode ``none``).
 
-Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Three more rows take row 4 apart:
+Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Four more rows take row 4 apart:
 
 5. the real label maps, read by stage 1's own attribute classifier (the one beside its discriminator,
    ``model.classifier``; sleeve and category only, a map has no colour): that classifier's ceiling;
