@@ -32,6 +32,8 @@ ATTRIBUTES = {"sleeve": 4, "category": 19}
 def probe_inputs(data: SyntheticMannequins, count: int) -> dict:
     """``constraint`` (N, 4*m*m), ``appearance`` (N, 7) and the attributes (N,) of the first ``count``
     people of ``data``, with the demo preset's constraint (8x8, bicubic)."""
+    if count > len(data):
+        raise SystemExit(f"expected at most {len(data)} people of the {data.split} split, got {count}")
     model = preset("demo").model
     parts: dict[str, list[torch.Tensor]] = {}
     for start in range(0, count, 256):

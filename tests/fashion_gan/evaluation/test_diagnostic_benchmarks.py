@@ -178,3 +178,5 @@ def test_constraint_leak_prints_every_probe(leak, capsys):
     with pytest.raises(SystemExit):
         leak.main(["--steps", "0"])
     assert "expected ints >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="expected at most 20000 people of the train split, got 20001"):
+        leak.main(["--train-people", "20001", "--test-people", "4", "--steps", "1"])
