@@ -506,13 +506,19 @@ def _prune(directory: Path, keep: Path, keep_last: int | None) -> None:
     and only then deleted, so a kill in the middle of a deletion leaves a hidden leftover (which
     [`list_checkpoints`][condgan.train.checkpoint.list_checkpoints] and
     [`latest_checkpoint`][condgan.train.checkpoint.latest_checkpoint] ignore and the next save removes), never
-    a half-deleted ``step-*`` folder.
+    a half-deleted ``step-*`` folder. A ``latest`` pointer's temporary file left by a write that was killed
+    before its rename (``.latest.<pid>.<hex>.tmp``) goes too: this process's own pointer write is complete.
     """
     doomed: list[Path] = [
         p
         for p in directory.iterdir()
         if p.is_dir() and (p.name.startswith(".tmp-") or p.name.startswith(".old-"))
     ]
+    for stale in directory.glob(".latest.*.tmp"):
+        try:
+            stale.unlink(missing_ok=True)
+        except OSError as err:
+            warnings.warn(f"could not remove {stale}: {err}", stacklevel=3)
     if keep_last is not None:
         renamed = False
         for folder in [p for p in reversed(list_checkpoints(directory)) if p != keep][keep_last - 1 :]:

@@ -268,6 +268,20 @@ def test_crash_before_rename_and_leftover_temp_is_ignored_then_cleaned(tmp_path,
     assert not leftover.exists()  # cleaned by the next successful save
 
 
+def test_a_pointer_write_killed_before_its_rename_leaves_nothing_after_the_next_save(tmp_path):
+    """kill -9 between writing ``latest``'s temporary file and renaming it: the pointer still names a complete
+    checkpoint, and the next save removes the temporary file."""
+    net = nn.Linear(2, 2)
+    first = _save(tmp_path, 1, net)
+    stale = tmp_path / ".latest.4242.abcd1234.tmp"
+    stale.write_bytes(b"step-00000002\n")  # the dead process's pointer, never renamed into place
+    assert latest_checkpoint(tmp_path) == first
+    _save(tmp_path, 2, net)
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "step-00000001", "step-00000002"]
+    assert latest_checkpoint(tmp_path).name == "step-00000002"
+
+
 def test_disk_full_raises_checkpoint_error_and_keeps_previous(tmp_path, monkeypatch):
     net = nn.Linear(8, 8)
     first = _save(tmp_path, 1, net)
