@@ -203,7 +203,8 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
 CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges look at 64x64 at most, and train for these many steps
 #: (attribute detector, parser). The quality preset's detector trains eight times longer: at 400 steps it
-#: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.72 (docs/metrics.md).
+#: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.70-0.72, at 6400 0.77 and
+#: at 12,800 no more (0.76: it learns the training people by heart; docs/metrics.md).
 #: The demo keeps 400 (101-105 s in bf16 on 2 idle cores, 2026-12-06/07); the quality preset takes 3200
 #: (818-848 s), and `make quality` took 40.7 minutes in all.
 CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (3200, 300)}
