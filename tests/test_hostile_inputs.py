@@ -766,7 +766,8 @@ EVALUATE_BASE = [
 EVALUATE_CASES = [
     (["--num-test", "-1"], False), (["--num-test", "0"], False), (["--num-test", "abc"], False),
     (["--detector-steps", "-1"], False), (["--detector-steps", "0"], False),
-    (["--detector-steps", "x"], False),
+    (["--detector-steps", "x"], False), (["--detector-people", "0"], False),
+    (["--detector-people", "many"], False),
     (["--parser-steps", "-5"], False), (["--parser-steps", "0"], False), (["--device", "tpu"], False),
     (["--device", "cuda:3"], False), (["--run", "/nonexistent"], False), (["--bogus"], False),
 ]  # fmt: skip

@@ -49,10 +49,12 @@ def _identity(args) -> str:
 
 
 def _evaluation_sizes(args) -> dict:
-    """``--num-test``, ``--detector-steps``, ``--parser-steps`` as keyword arguments of the commands."""
+    """``--num-test``, ``--detector-steps``, ``--detector-people``, ``--parser-steps`` as keyword arguments of
+    the commands."""
     return {
         "num_test": args.num_test,
         "detector_steps": args.detector_steps,
+        "detector_people": args.detector_people,
         "parser_steps": args.parser_steps,
     }
 

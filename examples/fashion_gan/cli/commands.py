@@ -252,6 +252,7 @@ def evaluate(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    detector_people: int | None = None,
     identities: Sequence[str] = (),
     device: str = "cpu",
     progress: bool = True,
@@ -266,6 +267,7 @@ def evaluate(
         num_test=num_test,
         detector_steps=detector_steps,
         parser_steps=parser_steps,
+        detector_people=detector_people,
         modes=tuple(check_identity_mode(m) for m in identities) or IDENTITY_MODES,
         device=resolve_device(device, what="--device"),
         progress=progress,
@@ -279,6 +281,7 @@ def demo(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    detector_people: int | None = None,
     progress: bool = True,
 ) -> dict:
     """The README's main job: stage 1 and the compositional render of ``cfg``, the redress grids, the loss
@@ -304,7 +307,12 @@ def demo(
     seg_grid = segmentation_grid(people, out["labels"], DEMO_SENTENCES)
     print(f"stage-1 segmentations: {save_png(seg_grid, run_dir / 'redress_grid_segmentations.png')}")
     print(f"loss curves: {plot_run(run_dir)}")
-    sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
+    sizes = {
+        "num_test": num_test,
+        "detector_steps": detector_steps,
+        "parser_steps": parser_steps,
+        "detector_people": detector_people,
+    }
     result = _evaluate_and_print(cfg, run_dir, sizes, progress=progress)
     print(f"demo finished in {(time.perf_counter() - t0) / 60:.1f} min; table: {run_dir / 'evaluation.md'}")
     return result
@@ -326,13 +334,19 @@ def ablation(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    detector_people: int | None = None,
     progress: bool = True,
 ) -> dict:
     """The paper's comparison in a run: train every model of it not trained yet (Non-Compositional, the
     One-Step baselines, and the demo's models if missing), then evaluate them all (the sizes as in
     [`evaluate`][fashion_gan.cli.commands.evaluate])."""
     train_models(cfg, run_dir, stage="all", resume=True, progress=progress)
-    sizes = {"num_test": num_test, "detector_steps": detector_steps, "parser_steps": parser_steps}
+    sizes = {
+        "num_test": num_test,
+        "detector_steps": detector_steps,
+        "parser_steps": parser_steps,
+        "detector_people": detector_people,
+    }
     return _evaluate_and_print(cfg, run_dir, sizes, progress=progress)
 
 

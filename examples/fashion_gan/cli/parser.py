@@ -230,7 +230,8 @@ def _add_generate(sub) -> None:
 
 
 def _add_evaluation_sizes(p) -> None:
-    """``--num-test``, ``--detector-steps``, ``--parser-steps``: how much evaluation to do."""
+    """``--num-test``, ``--detector-steps``, ``--detector-people``, ``--parser-steps``: how much evaluation to
+    do."""
     p.add_argument(
         "--num-test", type=int, default=None, help="test people to use (default: all of the split)"
     )
@@ -241,6 +242,13 @@ def _add_evaluation_sizes(p) -> None:
         help="training steps of the attribute detectors (default "
         + ", ".join(f"{steps[0]} {name}" for name, steps in CPU_JUDGE_STEPS.items())
         + f", {DEFAULT_JUDGE_STEPS[0]} otherwise)",
+    )
+    p.add_argument(
+        "--detector-people",
+        type=int,
+        default=None,
+        help="distinct people the attribute detectors learn from (synthetic data only; default the run's "
+        "training split). Give at least detector steps x 64 to show every picture once",
     )
     p.add_argument(
         "--parser-steps",

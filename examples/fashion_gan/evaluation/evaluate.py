@@ -226,6 +226,20 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
     return detector_steps, parser_steps
 
 
+def _detector_training_set(cfg: RunConfig, people: int):
+    """The synthetic training split drawn to ``people`` people, for the detector.
+
+    Sample ``i`` of the painter depends only on ``(seed, split, i)``: the first ``data.num_train`` are the
+    run's training people, the rest fresh ones, and the test split is untouched.
+    """
+    if cfg.data.source != "synthetic":
+        raise ValueError(
+            f"detector_people: only the synthetic painter can draw more people, got data.source "
+            f"{cfg.data.source!r} (its training split is fixed)"
+        )
+    return runs.make_dataset(cfg.replace(data={"num_train": people}).data, "train")
+
+
 def _modes_of(redresser: Redresser, modes) -> list[str]:
     # One-Step models have no segmentation: their "structural" run would be their "none" run again.
     return [m for m in modes if redresser.two_stage or m != "structural"]
@@ -238,6 +252,7 @@ def evaluate_run(
     num_test: int | None = None,
     detector_steps: int | None = None,
     parser_steps: int | None = None,
+    detector_people: int | None = None,
     modes: tuple[str, ...] = IDENTITY_MODES,
     batch_size: int = 64,
     diversity_people: int = 32,
@@ -248,24 +263,33 @@ def evaluate_run(
     """Evaluate every trained model of ``run_dir`` in every identity mode of ``modes``.
 
     The detector and the parser are trained on real training images on first use and kept in
-    ``<run>/detector/``. Writes ``evaluation.json`` and ``evaluation.md`` into the run and returns the result
-    (one row per model and mode, the real test images first).
+    ``<run>/detector/``. ``detector_people`` (synthetic data only; default the run's ``data.num_train``): the
+    distinct people the detector learns from, the run's training people and as many more fresh draws of the
+    painter (a long training on 20,000 people learns them by heart: docs/metrics.md). Writes
+    ``evaluation.json`` and ``evaluation.md`` into the run and returns the result (one row per model and
+    mode, the real test images first).
     """
     run_dir = Path(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
     detector_steps, parser_steps = _judge_steps(cfg, detector_steps, parser_steps)
-    counts = {"detector_steps": detector_steps, "parser_steps": parser_steps, "num_test": num_test}
+    counts = {
+        "detector_steps": detector_steps,
+        "parser_steps": parser_steps,
+        "num_test": num_test,
+        "detector_people": detector_people,
+    }
     for name, value in counts.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
     modes = tuple(m for m in IDENTITY_MODES if m in modes) or IDENTITY_MODES
     train_set = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
+    detector_set = train_set if detector_people is None else _detector_training_set(cfg, detector_people)
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     with torch.enable_grad():
         detector = ensure_detector(
             run_dir,
-            train_set,
+            detector_set,
             steps=detector_steps,
             device=device,
             progress=progress,
@@ -302,6 +326,7 @@ def evaluate_run(
         "data": cfg.data.source,
         "rows": rows,
         "detector_steps": detector_steps,
+        "detector_people": len(detector_set),
         "detector_size": detector.image_size,
         "parser_steps": parser_steps,
         "print_threshold": judges.print_threshold,

@@ -2,11 +2,16 @@
 
 The detector reads the partner sentence's garment attributes (category, colour, sleeve) and the person's own
 attributes (gender; with the synthetic data also the wearer attributes long hair, hat and sunglasses) from an
-image. It is trained on REAL training images once per run and kept in ``<run>/detector/attributes``.
+image. It is trained on REAL training images once per run and kept in ``<run>/detector/attributes``, with a
+record of how it was trained (steps, distinct people): a later evaluation that asks for another training is
+refused with a clear error instead of being judged silently by the old detector.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from pathlib import Path
 
 import torch
@@ -21,6 +26,8 @@ __all__ = [
     "detector_heads",
     "WithWearerTargets",
     "ensure_detector",
+    "check_training_record",
+    "write_training_record",
 ]
 
 #: The colour index of "multicolor" (a print): scored apart from the solid colours.
@@ -74,6 +81,60 @@ class WithWearerTargets:
         return batch
 
 
+def check_training_record(record: Path, asked: dict) -> None:
+    """Refuse a saved judge whose ``record`` (a JSON file beside it) says it was trained otherwise than
+    ``asked`` (e.g. ``{"steps": 6400, "people": 409600}``).
+
+    Judges saved before records were kept have none; they are used as they are.
+
+    Raises:
+        ValueError: the record differs; the message names each field, saved and asked, and what to do.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     record = Path(folder) / "training.json"
+        ...     write_training_record(record, {"steps": 400, "people": 20000})
+        ...     check_training_record(record, {"steps": 400, "people": 20000})  # the same: accepted
+        ...     try:
+        ...         check_training_record(record, {"steps": 6400, "people": 20000})
+        ...     except ValueError as error:
+        ...         print(str(error).split(": ")[1].split(";")[0])
+        the judge saved there was trained with steps 400 (asked 6400)
+    """
+    if not record.is_file():
+        return
+    try:
+        saved = json.loads(record.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{record}: expected the JSON record of a judge's training, got invalid JSON ({error})"
+        ) from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"{record}: expected a JSON object, got {type(saved).__name__}")
+    differences = [
+        f"{key} {saved.get(key)} (asked {value})" for key, value in asked.items() if saved.get(key) != value
+    ]
+    if differences:
+        raise ValueError(
+            f"{record.parent}: the judge saved there was trained with {', '.join(differences)}; evaluate a "
+            "copy of the run without that folder, or delete it to train the judge asked for"
+        )
+
+
+def write_training_record(record: Path, asked: dict) -> None:
+    """Write ``asked`` (how a judge was trained) as JSON to ``record``, atomically."""
+    handle, temporary = tempfile.mkstemp(dir=record.parent, prefix=f".{record.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(asked, stream, indent=2)
+        os.replace(temporary, record)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
 def ensure_detector(
     run_dir: Path,
     train_set,
@@ -86,11 +147,16 @@ def ensure_detector(
 ):
     """The run's detector, loaded from ``<run>/detector/attributes`` or trained on ``train_set`` and saved.
 
+    ``steps`` and the distinct people of ``train_set`` are recorded beside it (``training.json``); a saved
+    detector trained otherwise is refused
+    ([`check_training_record`][fashion_gan.evaluation.judges.check_training_record]).
     ``image_size``: the size the detector sees images at (they are resized to it); default the data's.
     ``precision``: of its training (``"bf16"`` autocast for the runs that train in bf16).
     """
     folder = Path(run_dir) / "detector" / "attributes"
+    asked = {"steps": steps, "people": len(train_set)}
     if (folder / "detector.json").is_file():
+        check_training_record(folder / "training.json", asked)
         return load_detector(folder, device=device)
     detector = train_detector(
         WithWearerTargets(train_set),
@@ -101,5 +167,8 @@ def ensure_detector(
         progress=progress,
         precision=precision,
     )
+    # The record first: a kill between the two leaves a record without a detector, which is trained again.
+    folder.mkdir(parents=True, exist_ok=True)
+    write_training_record(folder / "training.json", asked)
     save_detector(detector, folder)
     return detector.eval()

@@ -85,9 +85,16 @@ def progress_bar(enabled, total, desc):
 
 
 def ensure_parser(run_dir: Path, train_set, *, steps, device, progress) -> SegmentationParser:
+    """The run's parser, loaded from ``<run>/detector/parser.*`` or trained on ``train_set`` and saved, with a
+    record of its training steps (``parser_training.json``); a saved parser trained for other steps is refused
+    ([`check_training_record`][fashion_gan.evaluation.judges.check_training_record])."""
+    from .judges import check_training_record, write_training_record
+
     folder = run_dir / "detector"
     path = folder / "parser.safetensors"
+    record, asked = folder / "parser_training.json", {"steps": steps}
     if path.is_file():
+        check_training_record(record, asked)
         meta = json.loads(path.with_suffix(".json").read_text())
         parser = SegmentationParser(**meta)
         safetensors.torch.load_model(parser, str(path))
@@ -97,6 +104,7 @@ def ensure_parser(run_dir: Path, train_set, *, steps, device, progress) -> Segme
     tmp = path.with_name("parser.tmp")
     safetensors.torch.save_model(parser, str(tmp))
     path.with_suffix(".json").write_text(json.dumps(parser.kwargs))
+    write_training_record(record, asked)  # before the weights: a kill between leaves no unrecorded parser
     tmp.replace(path)
     return parser
 

@@ -76,8 +76,13 @@ def format_table(result: dict) -> str:
         "",
         *_table(rows, IDENTITY_COLUMNS),
         "",
-        "Detector columns are read by attribute detectors trained on real training images (the first row is "
-        "their ceiling on real test images)"
+        "Detector columns are read by attribute detectors trained on real training images ("
+        + (
+            f"{steps} steps, {people:,} distinct people; "
+            if (steps := result.get("detector_steps")) and (people := result.get("detector_people"))
+            else ""
+        )
+        + "the first row is their ceiling on real test images)"
         + (f", which see every image at {size}x{size}" if (size := result.get("detector_size")) else "")
         + "; FD/KID are on the detector's features, not Inception's (no FID weights offline).",
     ]

@@ -434,6 +434,27 @@ def test_evaluate_one_identity_mode(run_copy, capsys):
     assert {row["identity"] for row in rows[1:]} == {"none"}
 
 
+def test_evaluate_judges_on_more_people_and_refuses_to_rejudge_silently(run_copy, capsys):
+    argv = ["evaluate", "--run", run_copy, "--num-test", 4, "--parser-steps", 1, "--identity", "none"]
+    threads = torch.get_num_threads()
+    try:
+        code, out, err = run_cli(
+            [*argv, "--no-progress", "--detector-steps", 1, "--detector-people", 96], capsys
+        )
+        assert code == 0, err
+        result = json.loads((run_copy / "evaluation.json").read_text())
+        assert (result["detector_steps"], result["detector_people"]) == (1, 96)
+        assert "(1 steps, 96 distinct people; the first row" in (run_copy / "evaluation.md").read_text()
+        # The run now holds a 1-step judge: asking for 2 steps names both instead of reusing it.
+        code, _, err = run_cli(
+            [*argv, "--no-progress", "--detector-steps", 2, "--detector-people", 96], capsys
+        )
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 2
+    assert_one_line_error(err, "evaluate", "trained with steps 1 (asked 2)", "delete it")
+
+
 def test_evaluate_missing_run_folder(tmp_path, capsys):
     code, _, err = run_cli(["evaluate", "--run", tmp_path / "nothing-here"], capsys)
     assert code == 2

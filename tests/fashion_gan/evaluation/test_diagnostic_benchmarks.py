@@ -41,6 +41,11 @@ def leak():
     return _load("constraint_leak")
 
 
+@pytest.fixture(scope="module")
+def maps():
+    return _load("map_attributes")
+
+
 def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
     cfg = RunConfig.load(run_copy / "config.json")
     threads = torch.get_num_threads()
@@ -180,3 +185,46 @@ def test_constraint_leak_prints_every_probe(leak, capsys):
     assert "expected ints >= 1" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="expected at most 20000 people of the train split, got 20001"):
         leak.main(["--train-people", "20001", "--test-people", "4", "--steps", "1"])
+
+
+def test_a_map_reader_reads_one_hot_maps_and_leaves_the_global_rng_alone(maps, trained_run):
+    cfg = RunConfig.load(trained_run / "config.json")
+    state = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    try:
+        reader = maps.train_reader(cfg, steps=2, people=96, batch_size=4)
+        again = maps.train_reader(cfg, steps=2, people=96, batch_size=4)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert not reader.training
+    for mine, other in zip(reader.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(mine, other)  # seeded: the same reader twice
+    labels = torch.randint(0, 7, (3, 32, 32))
+    with torch.no_grad():
+        logits = reader(labels)
+    assert {name: tuple(t.shape) for name, t in logits.items()} == {"sleeve": (3, 4), "category": (3, 19)}
+
+
+def test_map_attributes_reads_real_and_stage_one_maps(maps, trained_run, capsys):
+    threads = torch.get_num_threads()
+    try:
+        argv = ["--run", str(trained_run), "--steps", "2", "--people", "96", "--num-test", "6"]
+        assert maps.main([*argv, "--batch-size", "4"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("(reader: 2 steps, 96 people) | sleeve | category |")
+    rows = [line for line in lines[2:] if line.startswith("| ")]
+    assert [row.split(" | ")[0][2:] for row in rows] == list(maps.ROWS)
+    for row in rows:
+        assert all(0.0 <= float(cell) <= 1.0 for cell in row.strip("|").split("|")[1:])
+
+
+def test_map_attributes_argument_errors(maps, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        maps.main(["--run", str(tmp_path), "--steps", "0"])
+    assert "--steps: expected an int >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        maps.main(["--run", str(tmp_path / "none")])
+    assert "expected a run folder with config.json" in capsys.readouterr().err
