@@ -248,7 +248,7 @@ def _add_evaluation_sizes(p) -> None:
         type=int,
         default=None,
         help="distinct people the attribute detectors learn from (synthetic data only; default the run's "
-        "training split). Give at least detector steps x 64 to show every picture once",
+        "training split, and one per training picture, detector steps x 64, for the quality preset)",
     )
     p.add_argument(
         "--parser-steps",

@@ -226,6 +226,25 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
     return detector_steps, parser_steps
 
 
+#: The presets whose detector learns from fresh synthetic people by default: as many as it sees pictures
+#: (steps x 64), so that its 3200 steps cannot learn the run's 20,000 people by heart (docs/metrics.md).
+FRESH_PEOPLE_PRESETS = ("quality",)
+#: Pictures per step of the judges' detector (``train_detector``'s batch size).
+DETECTOR_BATCH = 64
+
+
+def _judge_people(cfg: RunConfig, detector_steps: int, detector_people: int | None) -> int | None:
+    """``detector_people``, or for a synthetic run of a `FRESH_PEOPLE_PRESETS` preset one person per picture
+    (at least the run's own training people); None = the run's training split."""
+    if (
+        detector_people is not None
+        or cfg.preset not in FRESH_PEOPLE_PRESETS
+        or cfg.data.source != "synthetic"
+    ):
+        return detector_people
+    return max(cfg.data.num_train, detector_steps * DETECTOR_BATCH)
+
+
 def _detector_training_set(cfg: RunConfig, people: int):
     """The synthetic training split drawn to ``people`` people, for the detector.
 
@@ -263,9 +282,10 @@ def evaluate_run(
     """Evaluate every trained model of ``run_dir`` in every identity mode of ``modes``.
 
     The detector and the parser are trained on real training images on first use and kept in
-    ``<run>/detector/``. ``detector_people`` (synthetic data only; default the run's ``data.num_train``): the
-    distinct people the detector learns from, the run's training people and as many more fresh draws of the
-    painter (a long training on 20,000 people learns them by heart: docs/metrics.md). Writes
+    ``<run>/detector/``. ``detector_people`` (synthetic data only; default the run's ``data.num_train``, and
+    one per training picture for the ``quality`` preset): the distinct people the detector learns from, the
+    run's training people and as many more fresh draws of the painter (a long training on 20,000 people
+    learns them by heart: docs/metrics.md). Writes
     ``evaluation.json`` and ``evaluation.md`` into the run and returns the result (one row per model and
     mode, the real test images first).
     """
@@ -284,6 +304,7 @@ def evaluate_run(
     modes = tuple(m for m in IDENTITY_MODES if m in modes) or IDENTITY_MODES
     train_set = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
+    detector_people = _judge_people(cfg, detector_steps, detector_people)
     detector_set = train_set if detector_people is None else _detector_training_set(cfg, detector_people)
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     with torch.enable_grad():
