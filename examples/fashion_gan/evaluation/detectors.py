@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from condgan._checks import (
 from condgan.metrics import AttributeAccuracy
 
 from ..modeling.conditions import images_to_float
+from .files import atomic_write, read_json
 
 __all__ = [
     "DEFAULT_HEADS",
@@ -392,18 +392,6 @@ def evaluate_detector(
     return metric.compute()
 
 
-def _atomic_write(path: Path, write) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def save_detector(detector: AttributeDetector, directory: str | os.PathLike) -> Path:
     """Write ``detector.safetensors`` (weights) and ``detector.json`` (config) into ``directory``, atomically.
 
@@ -429,13 +417,13 @@ def save_detector(detector: AttributeDetector, directory: str | os.PathLike) -> 
         **detector.config,
         "num_features": detector.num_features,
     }
-    _atomic_write(folder / _WEIGHTS_FILE, lambda name: save_model(detector, name, metadata={"format": "pt"}))
+    atomic_write(folder / _WEIGHTS_FILE, lambda name: save_model(detector, name, metadata={"format": "pt"}))
 
     def write_json(name: str) -> None:
         with open(name, "w", encoding="utf-8") as stream:
             json.dump(config, stream, indent=2)
 
-    _atomic_write(folder / _CONFIG_FILE, write_json)
+    atomic_write(folder / _CONFIG_FILE, write_json)
     return folder
 
 
@@ -449,12 +437,7 @@ def load_detector(directory: str | os.PathLike, *, device: str | torch.device = 
             raise FileNotFoundError(
                 f"directory: expected {path.name} from save_detector, got no file {str(path)!r}"
             )
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{config_path}: expected JSON written by save_detector, got invalid JSON ({error})"
-        ) from None
+    config = read_json(config_path, "JSON written by save_detector")
     if not isinstance(config, dict) or config.get("format") != _FORMAT:
         raise ValueError(f"{config_path}: expected format {_FORMAT!r}, got {config!r}")
     missing = {"backbone", "heads", "image_size", "num_features"} - set(config)

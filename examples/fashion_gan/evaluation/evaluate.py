@@ -204,7 +204,9 @@ CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges look at 64x64 at most, and train for these many steps
 #: (attribute detector, parser). The quality preset's detector trains eight times longer: at 400 steps it
 #: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.70-0.72, at 6400 0.77 and
-#: at 12,800 no more (0.76: it learns the training people by heart; docs/metrics.md).
+#: at 12,800 no more (0.76: it learns the training people by heart; docs/metrics.md). Drawing from 1,000,000
+#: distinct people instead, 6400 steps read 0.857 (`--detector-people`; the quality preset draws one person
+#: per picture: `FRESH_PEOPLE_PRESETS`).
 #: The demo keeps 400 (101-105 s in bf16 on 2 idle cores, 2026-12-06/07); the quality preset takes 3200
 #: (818-848 s), and `make quality` took 40.7 minutes in all.
 CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (3200, 300)}

@@ -10,14 +10,13 @@ refused with a clear error instead of being judged silently by the old detector.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from ..data.contract import COLOR_NAMES, WEARER_ATTRIBUTES
 from .detectors import DEFAULT_HEADS, load_detector, save_detector, train_detector
+from .files import atomic_write, read_json
 
 __all__ = [
     "MULTICOLOR",
@@ -104,12 +103,7 @@ def check_training_record(record: Path, asked: dict) -> None:
     """
     if not record.is_file():
         return
-    try:
-        saved = json.loads(record.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{record}: expected the JSON record of a judge's training, got invalid JSON ({error})"
-        ) from None
+    saved = read_json(record, "the JSON record of a judge's training")
     if not isinstance(saved, dict):
         raise ValueError(f"{record}: expected a JSON object, got {type(saved).__name__}")
     differences = [
@@ -124,15 +118,7 @@ def check_training_record(record: Path, asked: dict) -> None:
 
 def write_training_record(record: Path, asked: dict) -> None:
     """Write ``asked`` (how a judge was trained) as JSON to ``record``, atomically."""
-    handle, temporary = tempfile.mkstemp(dir=record.parent, prefix=f".{record.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(asked, stream, indent=2)
-        os.replace(temporary, record)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    atomic_write(record, lambda name: Path(name).write_text(json.dumps(asked, indent=2), encoding="utf-8"))
 
 
 def ensure_detector(
