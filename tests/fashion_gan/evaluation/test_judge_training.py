@@ -98,3 +98,20 @@ def test_the_parser_records_its_steps_and_refuses_others(run_copy):
                 ensure_parser(run_copy, train_set, steps=2, device="cpu", progress=False)
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
+    from fashion_gan.evaluation.files import atomic_write, read_json
+
+    target = tmp_path / "record.json"
+    target.write_text('{"steps": 1}')
+
+    def half_then_fail(name: str) -> None:
+        with open(name, "w") as stream:
+            stream.write('{"ste')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, half_then_fail)
+    assert read_json(target, "a record") == {"steps": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
