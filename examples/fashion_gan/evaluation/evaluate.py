@@ -43,7 +43,7 @@ from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import Redresser, redress_models
 from ..modeling.conditions import images_to_float
 from .appearance import garment_colour_hits, identity_scores, print_scores, solid_palette_lab
-from .judges import MULTICOLOR, WEARER_HEADS, ensure_detector, targets_of
+from .judges import DETECTOR_BATCH, MULTICOLOR, WEARER_HEADS, ensure_detector, targets_of
 from .parser import ensure_parser, parse_images
 from .tables import format_table
 
@@ -231,8 +231,6 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
 #: The presets whose detector learns from fresh synthetic people by default: as many as it sees pictures
 #: (steps x 64), so that its 3200 steps cannot learn the run's 20,000 people by heart (docs/metrics.md).
 FRESH_PEOPLE_PRESETS = ("quality",)
-#: Pictures per step of the judges' detector (``train_detector``'s batch size).
-DETECTOR_BATCH = 64
 
 
 def _judge_people(cfg: RunConfig, detector_steps: int, detector_people: int | None) -> int | None:
@@ -287,9 +285,8 @@ def evaluate_run(
     ``<run>/detector/``. ``detector_people`` (synthetic data only; default the run's ``data.num_train``, and
     one per training picture for the ``quality`` preset): the distinct people the detector learns from, the
     run's training people and as many more fresh draws of the painter (a long training on 20,000 people
-    learns them by heart: docs/metrics.md). Writes
-    ``evaluation.json`` and ``evaluation.md`` into the run and returns the result (one row per model and
-    mode, the real test images first).
+    learns them by heart: docs/metrics.md). Writes ``evaluation.json`` and ``evaluation.md`` into the run
+    and returns the result (one row per model and mode, the real test images first).
     """
     run_dir = Path(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")

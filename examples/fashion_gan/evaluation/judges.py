@@ -21,6 +21,7 @@ from .files import atomic_write, read_json
 __all__ = [
     "MULTICOLOR",
     "WEARER_HEADS",
+    "DETECTOR_BATCH",
     "targets_of",
     "detector_heads",
     "WithWearerTargets",
@@ -33,6 +34,8 @@ __all__ = [
 MULTICOLOR = COLOR_NAMES.index("multicolor")
 #: Binary wearer attributes the detector learns when the dataset knows them (the synthetic data does).
 WEARER_HEADS = ("long_hair", "hat", "sunglasses")
+#: Pictures per training step of the run's detector.
+DETECTOR_BATCH = 64
 
 
 def targets_of(batch: dict) -> dict[str, torch.Tensor]:
@@ -147,6 +150,7 @@ def ensure_detector(
     detector = train_detector(
         WithWearerTargets(train_set),
         steps=steps,
+        batch_size=DETECTOR_BATCH,
         device=device,
         image_size=train_set.image_size if image_size is None else image_size,
         heads=detector_heads(train_set),
