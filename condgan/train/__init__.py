@@ -15,6 +15,7 @@ from condgan.train.checkpoint import (
     read_checkpoint_meta,
     save_checkpoint,
 )
+from condgan.train.classifier_warmup import warm_up_classifier
 from condgan.train.distributed import (
     DistInfo,
     all_reduce_mean,
@@ -52,6 +53,7 @@ __all__ = [
     "conditional_gan_step",
     "set_requires_grad",
     "AuxiliaryClassification",
+    "warm_up_classifier",
     # precision and speed
     "Precision",
     "StepReport",

@@ -114,6 +114,14 @@ class TrainConfig:
     # stage 2: the L1 compares f x f block means (1 = pixels, official); texture finer than f is left to D
     l1_downsample: int = 1
     class_weight: float = 1.0  # image models with model.classifier: weight of G's classification term
+    # With model.classifier: steps (of 64 real training samples) that train D's attribute classifier alone
+    # before the first GAN step, so that the generator is taught by a classifier that can already read
+    # category (docs/fashiongan.md, "A teacher that knows category"). 0 = off.
+    classifier_warmup: int = 0
+    # Synthetic data only: the warm-up draws from this many distinct training people (the first data.num_train
+    # are the run's own, the rest fresh); 0 = the run's own. Learning 20,000 people by heart made a worse
+    # teacher than drawing fresh ones (docs/fashiongan.md, "A teacher that knows category").
+    classifier_warmup_people: int = 0
     # stage 2: the L1 of each pixel times the weight of its label (7 weights, ids 0..6); () = all 1.
     l1_label_weights: tuple[float, ...] = ()
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
@@ -221,6 +229,16 @@ class RunConfig:
                 "train.l1_label_weights: expected () with train.l1_downsample > 1 (per-pixel weights need "
                 f"the pixel L1), got {self.train.l1_label_weights!r}"
             )
+        if self.train.classifier_warmup and not self.model.classifier:
+            raise ValueError(
+                "train.classifier_warmup: expected 0 without model.classifier (no classifier to warm up), "
+                f"got {self.train.classifier_warmup}"
+            )
+        if self.train.classifier_warmup_people and self.data.source != "synthetic":
+            raise ValueError(
+                "train.classifier_warmup_people: expected 0 (the training split) with data.source "
+                f"{self.data.source!r}, whose split is fixed; got {self.train.classifier_warmup_people}"
+            )
         if self.data.image_size % self.train.l1_downsample:
             raise ValueError(
                 f"train.l1_downsample: expected a divisor of data.image_size={self.data.image_size}, got "
@@ -299,7 +317,7 @@ def _validate_train(t: TrainConfig) -> None:
 
     _ints(t, "train", ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"), 1)
     check_int("train.batch_size", t.batch_size, low=2)  # BatchNorm on the 1x1 code needs two samples
-    _ints(t, "train", ("seed", "threads", "render_steps"), 0)
+    _ints(t, "train", ("seed", "threads", "render_steps", "classifier_warmup", "classifier_warmup_people"), 0)
     if t.seed >= 2**62:  # torch and NumPy seeds are 64-bit; the loop adds multiples of the step to it
         raise ValueError(f"train.seed: expected an int in [0, 2**62), got {t.seed}")
     # Adam turns lr into a float32 step size: beyond float32's range (3.4e38) its update fails.

@@ -133,7 +133,7 @@ class Stage:
         generator, discriminator = self.build_networks(cfg)
         if cfg.model.classifier:
             channels = tuple(scale_channels(c, cfg.model.width) for c in CLASSIFIER_CHANNELS)
-            maps = self.reconstruction == "cross_entropy"
+            maps = self.reads_maps
             classifier = AttributeClassifier(
                 heads=SHAPE_CLASSIFIER_HEADS if maps else CLASSIFIER_HEADS,
                 in_channels=NUM_LABELS if maps else 3,
@@ -142,6 +142,16 @@ class Stage:
             )
             discriminator = DiscriminatorWithClassifier(discriminator, classifier)
         return generator, discriminator
+
+    @property
+    def reads_maps(self) -> bool:
+        """Whether this model's sample is a label map (stage 1) rather than a picture."""
+        return self.reconstruction == "cross_entropy"
+
+    def real_sample(self, cond: Conditions) -> torch.Tensor:
+        """What D (and its classifier) sees of real people: the one-hot label maps ``(B, 7, H, W)`` for
+        stage 1, the pictures ``(B, 3, H, W)`` in ``[-1, 1]`` for the image models."""
+        return cond.one_hot if self.reads_maps else cond.images
 
     def build_networks(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
         """This model's own generator and discriminator for ``cfg`` (fresh weights)."""

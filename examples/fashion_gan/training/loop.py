@@ -54,18 +54,18 @@ from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage, stage_for
 from .samples import save_stage_samples
-from .sampling import StepBatches
+from .sampling import StepBatches, step_loader
 from .step import make_step
 from .stopping import (
     TrainingStopped,
     any_rank,
-    ignore_stop_signals,
     intact,
     mean_over_ranks,
     stop_guard,
     writing,
 )
 from .tensorboard import TensorBoardLog
+from .warmup import CLASSIFIER_WARMUP_BATCH, warm_up_stage_classifier
 
 __all__ = ["train_stage", "check_train_config", "TrainingStopped", "resume_command"]
 
@@ -289,6 +289,8 @@ class _Trainer:
             if self.step == 0:  # a fresh start: write step 0 so that --resume has a checkpoint to continue
                 self.checkpoint()
             raise self.stopped(stop.signal_name or "a stop request")
+        if self.step == 0 and tc.classifier_warmup:
+            self.warm_up_classifier(stop, progress)
         train_step = self.make_train_step()
         fixed = runs.fixed_test_batch(runs.make_dataset(self.cfg.data, "test"), count=8)
         bar = _progress(progress and self.dist.is_main, self.step, tc.steps, self.stage.name)
@@ -311,6 +313,24 @@ class _Trainer:
                     self.board.hparams(self.cfg.to_dict(), self.last_record)
                 self.board.close()
         return self.model_dir
+
+    def warm_up_classifier(self, stop, progress: bool) -> None:
+        """``train.classifier_warmup``: D's classifier learns the real samples alone, before step 0."""
+        start = time.perf_counter()
+        losses = warm_up_stage_classifier(
+            self.stage,
+            self.discriminator,
+            self.cfg,
+            device=self.device,
+            stop=stop,
+            progress=progress and self.dist.is_main,
+        )
+        tail = losses[-min(len(losses), 50) :]
+        self._say(
+            f"classifier warm-up: {len(losses)} steps of {CLASSIFIER_WARMUP_BATCH} real samples in "
+            f"{time.perf_counter() - start:.0f} s, loss {losses[0]:.3f} -> {sum(tail) / len(tail):.3f} "
+            f"(mean of the last {len(tail)})"
+        )
 
     def make_train_step(self):
         g_train, d_train = wrap_ddp(self.generator, self.dist), wrap_ddp(self.discriminator, self.dist)
@@ -343,19 +363,7 @@ class _Trainer:
             world_size=dist.world_size,
             noise_dim=cfg.model.z_dim,
         )
-        workers = cfg.data.workers
-        return DataLoader(
-            batches,
-            batch_size=None,
-            num_workers=workers,
-            pin_memory=self.device.type == "cuda",
-            prefetch_factor=4 if workers > 0 else None,
-            persistent_workers=False,
-            worker_init_fn=ignore_stop_signals if workers > 0 else None,
-            # Its own generator: iterating must not draw from the global RNG, or a resumed run would be one
-            # draw ahead of an uninterrupted one (dropout noise would differ).
-            generator=torch.Generator(),
-        )
+        return step_loader(batches, workers=cfg.data.workers, device=self.device)
 
     def train_one(self, train_step, batch: dict) -> dict:
         """One step; a non-finite loss or gradient becomes TrainingStopped (or a counted skip)."""

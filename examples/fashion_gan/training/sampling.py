@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from condgan._checks import check_int
 from condgan.losses import derangement
 
-__all__ = ["step_indices", "step_noise", "step_mismatch", "StepBatches"]
+__all__ = ["step_indices", "step_noise", "step_mismatch", "StepBatches", "step_loader"]
 
 _INDEX_STREAM = 0x1D  # distinct SeedSequence streams for the indices, the noise and the mismatch of a step
 _NOISE_STREAM = 0x2A
@@ -221,3 +221,24 @@ class StepBatches(Dataset):
                 step, batch=per_rank, seed=self.split["seed"], rank=self.split["rank"]
             )
         return batch
+
+
+def step_loader(batches: StepBatches, *, workers: int, device: torch.device) -> DataLoader:
+    """A ``DataLoader`` over whole step batches, built by ``workers`` processes (0: in this process).
+
+    It has its own generator: iterating must not draw from the global RNG, or a resumed run would be one draw
+    ahead of an uninterrupted one (dropout noise would differ). The workers ignore stop signals: the main
+    process handles them.
+    """
+    from .stopping import ignore_stop_signals
+
+    return DataLoader(
+        batches,
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        prefetch_factor=4 if workers > 0 else None,
+        persistent_workers=False,
+        worker_init_fn=ignore_stop_signals if workers > 0 else None,
+        generator=torch.Generator(),
+    )

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
-from fashion_gan.training import loop as train_mod
+from fashion_gan.training import sampling as sampling_mod
 from fashion_gan.training.loop import train_stage
 
 from condgan.train import CheckpointError, latest_checkpoint, load_checkpoint, read_metrics
@@ -146,12 +146,12 @@ def test_resumed_run_equals_uninterrupted_run(variant, tiny_cfg, new_run):
 def test_training_loader_leaves_the_global_rng_alone(tiny_cfg, new_run, monkeypatch):
     got_generator = []
 
-    class Recording(train_mod.DataLoader):
+    class Recording(sampling_mod.DataLoader):
         def __init__(self, *args, **kwargs):
             got_generator.append(kwargs.get("generator") is not None)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(train_mod, "DataLoader", Recording)
+    monkeypatch.setattr(sampling_mod, "DataLoader", Recording)
     train_stage(tiny_cfg(train={"steps": 1}), stage="shape", run_dir=new_run("run"), progress=False)
     assert got_generator == [True]
 
