@@ -5,7 +5,6 @@ Tiny configuration of ``conftest.py`` (the demo preset, so ``model.classifier`` 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -37,18 +36,6 @@ def assert_same_tensors(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) 
     assert a.keys() == b.keys()
     different = [k for k in a if not torch.equal(a[k], b[k])]
     assert not different, f"{len(different)} tensors differ, e.g. {different[:5]}"
-
-
-@pytest.fixture
-def new_run(trained_run, tmp_path):
-    def make(name: str) -> Path:
-        out = tmp_path / name
-        out.mkdir()
-        for file in ("text_encoder.safetensors", "text_encoder.json"):
-            shutil.copy2(trained_run / file, out / file)
-        return out
-
-    return make
 
 
 def _fresh(cfg: RunConfig, name: str):

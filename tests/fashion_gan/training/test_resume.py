@@ -15,7 +15,6 @@ draw ahead (Dropout in the stage-2 generators and the saved RNG state would diff
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -59,20 +58,6 @@ def deterministic():
     torch.use_deterministic_algorithms(True)
     yield
     torch.use_deterministic_algorithms(previous)
-
-
-@pytest.fixture
-def new_run(trained_run, tmp_path):
-    """``new_run(name)``: an empty run folder with the shared run's text encoder (not trained again)."""
-
-    def make(name: str) -> Path:
-        out = tmp_path / name
-        out.mkdir()
-        for file in ("text_encoder.safetensors", "text_encoder.json"):
-            shutil.copy2(trained_run / file, out / file)
-        return out
-
-    return make
 
 
 def values(model_dir: Path) -> list[dict]:
