@@ -76,8 +76,6 @@ def warm_up_stage_classifier(
         )
     steps = cfg.train.classifier_warmup
     classifier = discriminator.classifier
-    bar = _bar(progress, steps, stage.name)
-
     people = cfg.train.classifier_warmup_people
     # Sample i of the painter depends only on (seed, split, i): more people keeps the run's own as the first.
     dataset = runs.make_dataset(cfg.replace(data={"num_train": people}).data if people else cfg.data, "train")
@@ -113,6 +111,7 @@ def warm_up_stage_classifier(
                 bar.update(1)
             yield stage.real_sample(cond), targets
 
+    bar = _bar(progress, steps, stage.name)
     try:
         return warm_up_classifier(
             classifier,
