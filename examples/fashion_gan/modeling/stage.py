@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import torch
 from torch import nn
 
-from condgan.layers import assemble_design_code
+from condgan.layers import assemble_design_code, one_hot_labels
 from condgan.nets import AttributeClassifier, DiscriminatorWithClassifier
 
-from .conditions import APPEARANCE_DIM, NUM_LABELS, Conditions
+from .conditions import APPEARANCE_DIM, NUM_LABELS, Conditions, images_to_float
 from .official_nets import scale_channels
 
 if TYPE_CHECKING:  # the registry sits below the config: the config's choices are views of it
@@ -148,10 +148,16 @@ class Stage:
         """Whether this model's sample is a label map (stage 1) rather than a picture."""
         return self.reconstruction == "cross_entropy"
 
-    def real_sample(self, cond: Conditions) -> torch.Tensor:
-        """What D (and its classifier) sees of real people: the one-hot label maps ``(B, 7, H, W)`` for
-        stage 1, the pictures ``(B, 3, H, W)`` in ``[-1, 1]`` for the image models."""
-        return cond.one_hot if self.reads_maps else cond.images
+    def real_sample(self, images_u8: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """What D (and its classifier) sees of real people, from a uint8 batch: the one-hot label maps
+        ``(B, 7, H, W)`` for stage 1, the pictures ``(B, 3, H, W)`` in ``[-1, 1]`` for the image models.
+
+        The same tensor as ``build_conditions(...).one_hot`` or ``.images``, without the rest of the
+        conditions (a tenth of their cost, for the classifier warm-up).
+        """
+        if self.reads_maps:
+            return one_hot_labels(labels.long(), NUM_LABELS)
+        return images_to_float(images_u8)
 
     def build_networks(self, cfg: RunConfig) -> tuple[nn.Module, nn.Module]:
         """This model's own generator and discriminator for ``cfg`` (fresh weights)."""

@@ -24,7 +24,6 @@ from condgan.train import make_precision, warm_up_classifier
 from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage
-from ..modeling.conditions import build_conditions
 from .sampling import StepBatches, step_loader
 from .stopping import TrainingStopped
 
@@ -98,18 +97,15 @@ def warm_up_stage_classifier(
                     step=None,
                     checkpoint=None,
                 )
-            cond = build_conditions(
-                batch["image"].to(device, non_blocking=True),
-                batch["labels"].to(device, non_blocking=True),
-                constraint_size=cfg.model.constraint_size,
-                constraint_mode=cfg.model.constraint_mode,
+            x = stage.real_sample(
+                batch["image"].to(device, non_blocking=True), batch["labels"].to(device, non_blocking=True)
             )
             targets = {
                 name: batch[name].to(device, non_blocking=True).long() for name in classifier.head_sizes
             }
             if bar is not None:
                 bar.update(1)
-            yield stage.real_sample(cond), targets
+            yield x, targets
 
     bar = _bar(progress, steps, stage.name)
     try:

@@ -165,3 +165,14 @@ def test_more_people_needs_the_synthetic_painter(tiny_cfg):
         official.validate()
     with pytest.raises(ValueError, match="classifier_warmup_people: expected an int >= 0, got -5"):
         tiny_cfg(train={"classifier_warmup_people": -5}).validate()
+
+
+@pytest.mark.parametrize(("name", "field"), [("shape", "one_hot"), ("render_compositional", "images")])
+def test_real_sample_is_what_the_step_feeds_d(name, field):
+    """``Stage.real_sample`` equals the conditions' tensor the step hands D as the real sample."""
+    from fashion_gan.data.synthetic import SyntheticMannequins
+    from fashion_gan.modeling.conditions import build_conditions
+
+    batch = SyntheticMannequins(split="test", image_size=32, num_train=16, num_test=4).get_batch([0, 1, 2, 3])
+    cond = build_conditions(batch["image"], batch["labels"])
+    assert torch.equal(get_stage(name).real_sample(batch["image"], batch["labels"]), getattr(cond, field))
