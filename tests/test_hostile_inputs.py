@@ -693,6 +693,9 @@ TRAIN_CASES = [
     (["--set", "train.ema_buffers=mean"], False),
     (["--set", "train.shape_ema_decay=-0.1"], False), (["--set", "train.shape_ema_decay='x'"], False),
     (["--set", "train.ema_decay=0.5", "--set", "train.shape_ema_decay=0"], True),
+    (["--set", "train.shape_class_weight=-1"], False), (["--set", "train.shape_classifier_warmup=-2"], False),
+    (["--set", "model.classifier=False", "--set", "train.shape_classifier_warmup=2"], False),
+    (["--set", "train.classifier_warmup_lr=0"], False),
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
     (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
     (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)

@@ -193,13 +193,16 @@ class Stage:
 
     def configure(self, cfg: RunConfig) -> RunConfig:
         """``cfg`` with the model fields that select this stage, ``train.steps`` set to
-        ``train.render_steps`` for the stage-2 render models (when that is not 0), and ``train.ema_decay``
-        set to ``train.shape_ema_decay`` for stage 1 (when that is not None)."""
+        ``train.render_steps`` for the stage-2 render models (when that is not 0), and for stage 1
+        ``train.ema_decay``, ``class_weight`` and ``classifier_warmup`` set to their ``train.shape_*`` fields
+        (those that are not None)."""
         out = cfg.replace(model=dict(self.model_fields)) if self.model_fields else cfg
         if self.kind in RENDER_KINDS and out.train.render_steps:
             out = out.replace(train={"steps": out.train.render_steps})
-        if self.kind == "shape" and out.train.shape_ema_decay is not None:
-            out = out.replace(train={"ema_decay": out.train.shape_ema_decay})
+        if self.kind == "shape":
+            t = out.train
+            stage_one = {name: getattr(t, f"shape_{name}") for name in SHAPE_OVERRIDES}
+            out = out.replace(train={k: v for k, v in stage_one.items() if v is not None})
         return out
 
     def cli_words(self) -> tuple[str, ...]:
@@ -232,6 +235,10 @@ KINDS = ("shape", "render", "onestep")
 RENDER_KINDS = ("render",)
 """The kinds whose training length is ``train.render_steps`` when that is not 0. The One-Step baselines keep
 ``train.steps``: their generator costs what stage 1's does, about three times the render's per step."""
+
+SHAPE_OVERRIDES = ("ema_decay", "class_weight", "classifier_warmup")
+"""The ``train`` fields that stage 1 takes from ``train.shape_<field>`` when that is not None (the render
+keeps its EMA, its class weight and its warm-up; stage 1 measured better without them)."""
 
 
 def all_stages() -> tuple[Stage, ...]:

@@ -27,15 +27,12 @@ from ..modeling import Stage
 from .sampling import StepBatches, step_loader
 from .stopping import TrainingStopped
 
-__all__ = ["CLASSIFIER_WARMUP_BATCH", "CLASSIFIER_WARMUP_LR", "warm_up_stage_classifier"]
+__all__ = ["CLASSIFIER_WARMUP_BATCH", "warm_up_stage_classifier"]
 
 CLASSIFIER_WARMUP_BATCH = 64
 """Real samples per warm-up step (the judges' batch: the GAN's batch of 4-16 would need 4-16x the steps)."""
 
 _SEED_OFFSET = 104729  # the warm-up's batches are drawn apart from the GAN's
-
-CLASSIFIER_WARMUP_LR = 2e-3
-"""AdamW's peak rate, decayed to 0 on a cosine (measured on the demo's render classifier, 2026-12-07)."""
 
 
 def warm_up_stage_classifier(
@@ -59,7 +56,8 @@ def warm_up_stage_classifier(
         stage: the model whose discriminator it is (what its classifier reads:
             [`Stage.real_sample`][fashion_gan.modeling.stage.Stage.real_sample]).
         discriminator: a [`DiscriminatorWithClassifier`][condgan.nets.DiscriminatorWithClassifier].
-        cfg: the run configuration (data, steps, seed, precision).
+        cfg: the run configuration (data, ``train.classifier_warmup`` steps at ``train.classifier_warmup_lr``,
+            seed, precision).
         device: where to train.
         stop: the loop's stop flag (``stop_requested``, ``signal_name``); a stop ends the warm-up with
             [`TrainingStopped`][fashion_gan.training.stopping.TrainingStopped] before anything is written.
@@ -113,7 +111,7 @@ def warm_up_stage_classifier(
             classifier,
             batches(),
             steps=steps,
-            lr=CLASSIFIER_WARMUP_LR,
+            lr=cfg.train.classifier_warmup_lr,  # AdamW's peak, decayed to 0 on a cosine
             flip=True,  # sleeve, category and colour survive a mirror image
             precision=make_precision(device, cfg.train.precision),
         )

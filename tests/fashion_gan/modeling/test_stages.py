@@ -226,6 +226,47 @@ def test_shape_ema_decay_sets_stage_one_ema_alone(tiny_cfg):
         tiny_cfg(train={"shape_ema_decay": 1.5}).validate()
 
 
+@pytest.mark.parametrize(
+    ("field", "general", "stage_one"),
+    [("class_weight", 0.3, 1.0), ("classifier_warmup", 16, 0), ("ema_decay", 0.99, 0.0)],
+)
+def test_shape_overrides_set_stage_one_alone(tiny_cfg, field, general, stage_one):
+    """``train.shape_<field>`` is stage 1's value; every other model keeps ``train.<field>``; None: all do."""
+    cfg = tiny_cfg(model={"classifier": True}, train={field: general, f"shape_{field}": stage_one}).validate()
+    got = {s.name: getattr(s.configure(cfg).train, field) for s in all_stages()}
+    assert got == {s.name: stage_one if s.kind == "shape" else general for s in all_stages()}
+    unset = tiny_cfg(model={"classifier": True}, train={field: general, f"shape_{field}": None})
+    assert {getattr(s.configure(unset).train, field) for s in all_stages()} == {general}
+
+
+@pytest.mark.parametrize(
+    ("updates", "error", "message"),
+    [
+        (
+            {"shape_class_weight": -1.0},
+            ValueError,
+            r"shape_class_weight: expected a finite number in \[0.0, inf\), got -1.0",
+        ),
+        (
+            {"shape_class_weight": "x"},
+            TypeError,
+            r"shape_class_weight: expected None \(= train.class_weight\)",
+        ),
+        ({"shape_classifier_warmup": -2}, ValueError, r"train.shape_classifier_warmup: expected an int >= 0"),
+        ({"shape_classifier_warmup": 1.5}, TypeError, r"shape_classifier_warmup: expected None .* got 1.5"),
+        ({"classifier_warmup_lr": 0.0}, ValueError, r"train.classifier_warmup_lr: expected .* got 0.0"),
+    ],
+)
+def test_shape_overrides_and_warmup_lr_name_bad_values(tiny_cfg, updates, error, message):
+    with pytest.raises(error, match=message):
+        tiny_cfg(model={"classifier": True}, train=updates).validate()
+
+
+def test_stage_one_warmup_needs_the_classifier(tiny_cfg):
+    with pytest.raises(ValueError, match="shape_classifier_warmup: expected 0 without model.classifier"):
+        tiny_cfg(model={"classifier": False}, train={"shape_classifier_warmup": 4}).validate()
+
+
 def test_cli_steps_clear_render_steps_and_set_can_restore_them():
     def parsed(*options):
         return cli.config_from_args(cli.build_parser().parse_args(["train", "--out", "x", *options])).train

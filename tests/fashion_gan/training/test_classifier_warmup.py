@@ -63,6 +63,20 @@ def test_trains_only_the_classifier_deterministically(name, tiny_cfg):
     assert_same_tensors(dict(twin.state_dict()), dict(after))
 
 
+def test_uses_the_configured_peak_rate(tiny_cfg, monkeypatch):
+    """``train.classifier_warmup_lr`` reaches the library call (the default is 2e-3)."""
+    import fashion_gan.training.warmup as warmup
+
+    rates = []
+    real = warmup.warm_up_classifier
+    monkeypatch.setattr(warmup, "warm_up_classifier", lambda *a, **k: rates.append(k["lr"]) or real(*a, **k))
+    for lr in (None, 4e-3):
+        cfg = tiny_cfg() if lr is None else tiny_cfg(train={"classifier_warmup_lr": lr})
+        stage, cfg, d = _fresh(cfg, "render_compositional")
+        warm_up_stage_classifier(stage, d, cfg, device=torch.device("cpu"))
+    assert rates == [2e-3, 4e-3]
+
+
 def test_reads_what_the_step_shows_it(tiny_cfg, monkeypatch):
     """Stage 1's classifier gets one-hot label maps, the render's the pictures in [-1, 1]: 64 per step."""
     for name, channels in (("shape", 7), ("render_compositional", 3)):
