@@ -93,6 +93,9 @@ class ModelConfig:
     # sleeve and category, trained on real images; G is asked to make it read its sentence (AC-GAN,
     # condgan.train.AuxiliaryClassification). Off = the official training and older runs.
     classifier: bool = False
+    # Every discriminator's head: "concat" (official: the reduced code tiled beside the features) or
+    # "projection" (the code enters through an inner product with the features; condgan.nets.ProjectionHead).
+    d_head: str = "concat"
     # Compositional render: Gaussian sigma (pixels) softening the label map's edges before composing, as an
     # anti-aliased picture has them (condgan.layers.compose_regions antialias). 0 = the paper's hard edges.
     antialias: float = 0.0
@@ -283,6 +286,7 @@ def _validate_text(x: TextConfig) -> None:
 def _validate_model(m: ModelConfig) -> None:
     from condgan.layers import SPATIAL_CONSTRAINT_MODES
     from condgan.layers.conv_norm_act import UPSAMPLE_MODES
+    from condgan.nets import DISCRIMINATOR_HEADS
 
     from .modeling import variants
 
@@ -303,6 +307,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_number("model.antialias", m.antialias, low=0.0, high=4.0)
     check_choice("model.upsample", m.upsample, UPSAMPLE_MODES)
     check_choice("model.final_upsample", m.final_upsample, ("same", *UPSAMPLE_MODES))
+    check_choice("model.d_head", m.d_head, DISCRIMINATOR_HEADS)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep

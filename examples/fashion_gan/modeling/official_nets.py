@@ -9,7 +9,10 @@ initialisation std. Keyword overrides make small variants:
 * ``width``: multiplies every channel count (``max(1, round(c * width))``; 0.25 or 0.125 for CPU runs), but
   not the code sizes;
 * ``noise_dim`` (official 80), ``code_dim`` (official 100, the RNN text code; larger with wearer attributes)
-  and ``code_reduced_dim`` (official 20).
+  and ``code_reduced_dim`` (official 20);
+* ``head`` of every discriminator: ``"concat"`` (official: the reduced code tiled beside the last features) or
+  ``"projection"`` (not official: the code enters only through an inner product with the features, Miyato &
+  Koyama 2018; ``condgan.nets.ProjectionHead``, per patch in the PatchGAN). ``model.d_head`` sets it.
 
 Discriminators return logits; the official ``Sigmoid`` + ``BCECriterion`` is ``condgan.losses`` with
 ``kind="bce"``.
@@ -179,6 +182,7 @@ def _sr1_discriminator(
     code_dim: int,
     code_reduced_dim: int | None,
     constraint_channels: int,
+    head: str,
 ) -> ConditionalDiscriminator:
     _check_size(image_size)
     w = _check_width(width)
@@ -198,7 +202,7 @@ def _sr1_discriminator(
         mid_channels=(scale_channels(512, w), scale_channels(512, w), scale_channels(256, w)),
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
-        head="concat",
+        head=head,
         head_channels=scale_channels(512, w),
         norm="batch",
         bias=False,
@@ -214,6 +218,7 @@ def sr1_discriminator(
     code_reduced_dim: int | None = 20,
     num_classes: int = 7,
     constraint_channels: int = 4,
+    head: str = "concat",
 ) -> ConditionalDiscriminator:
     """Stage-1 discriminator ``D_shape(segmentation, constraint, code) -> logit`` (official ``sr1``).
 
@@ -245,6 +250,7 @@ def sr1_discriminator(
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
         constraint_channels=constraint_channels,
+        head=head,
     )
 
 
@@ -336,6 +342,7 @@ def ih1_discriminator(
     code_dim: int = 100,
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
+    head: str = "concat",
 ) -> ConditionalDiscriminator:
     """Two-stream stage-2 discriminator of ``ih1`` (official ``net_graph_ih1.lua``).
 
@@ -377,7 +384,7 @@ def ih1_discriminator(
         mid_channels=(scale_channels(512, w),) * 5,
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
-        head="concat",
+        head=head,
         head_channels=scale_channels(1024, w),
         norm="batch",
         bias=False,
@@ -457,6 +464,7 @@ def ih1_skip_discriminator(
     code_dim: int = 100,
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
+    head: str = "concat",
 ) -> PatchDiscriminator:
     """PatchGAN discriminator of the official ``ih1_skip``: ``(B, 1, 14, 14)`` logits at 128.
 
@@ -484,7 +492,7 @@ def ih1_skip_discriminator(
         first_norm=False,
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
-        head="concat",
+        head=head,
         head_channels=scale_channels(512, w),
         norm="batch",
         bias=True,
@@ -592,6 +600,7 @@ def one_step_discriminator(
     width: float = 1.0,
     code_dim: int = 100,
     code_reduced_dim: int | None = 20,
+    head: str = "concat",
 ) -> ConditionalDiscriminator:
     """Discriminator of the One-Step GAN baseline:
     [`sr1_discriminator`][fashion_gan.modeling.official_nets.sr1_discriminator] on RGB images (no input
@@ -611,4 +620,5 @@ def one_step_discriminator(
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
         constraint_channels=_check_constraint_channels(constraint_channels),
+        head=head,
     )

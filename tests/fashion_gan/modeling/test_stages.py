@@ -121,12 +121,14 @@ def test_cli_words_select_the_stage_again(name, tiny_cfg):
     assert stage_for(stage.kind, stage.configure(tiny_cfg()).model) is stage
 
 
+@pytest.mark.parametrize("d_head", ["concat", "projection"])
 @pytest.mark.parametrize("name", NAMES)
-def test_every_stage_builds_and_trains_one_step(name, batch, text_encoder, tiny_cfg):
+def test_every_stage_builds_and_trains_one_step(name, d_head, batch, text_encoder, tiny_cfg):
     stage = get_stage(name)
-    cfg = stage.configure(tiny_cfg())
+    cfg = stage.configure(tiny_cfg(model={"d_head": d_head}).validate())
     torch.manual_seed(0)
     g, d = stage.build(cfg)
+    assert getattr(d, "discriminator", d).head_kind == d_head  # model.d_head reaches every D
     cond, code = conditions_and_code(batch, text_encoder, cfg)
     inputs = stage.step_inputs(cond, code, batch["noise"], batch["mismatch"])
     with torch.no_grad():
@@ -571,3 +573,8 @@ def test_l1_label_weights_are_checked(tiny_cfg):
         ValueError, match=r"train.l1_label_weights: expected \(\) with train.l1_downsample > 1"
     ):
         tiny_cfg(train={"l1_label_weights": (1.0,) * 7, "l1_downsample": 2}).validate()
+
+
+def test_d_head_is_checked(tiny_cfg):
+    with pytest.raises(ValueError, match="model.d_head: expected one of .*'projection'.*got 'hinge'"):
+        tiny_cfg(model={"d_head": "hinge"}).validate()
