@@ -16,7 +16,10 @@ Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Four m
 6. stage 1's label maps of row 4, read by the same classifier: is the map right before the render paints it?
    Rows 5 and 6 are left out when stage 1 has no classifier;
 7. row 4 over the people whose partner's sentence asks for the sleeve they already wear;
-8. row 4 over the people asked for another sleeve.
+8. row 4 over the people asked for another sleeve;
+9. and 10. the same two for category;
+11. the people of row 10, their pictures read against their OWN category: how often the redress draws the
+    garment the person already wears instead of the one asked for (category only).
 
 Run after ``make demo`` (and its evaluation, which trains the detector)::
 
@@ -52,7 +55,7 @@ from fashion_gan.modeling.conditions import images_to_float  # noqa: E402
 
 from condgan.layers import one_hot_labels  # noqa: E402
 from condgan.nets import DiscriminatorWithClassifier  # noqa: E402
-from condgan.train import latest_checkpoint, load_checkpoint  # noqa: E402
+from condgan.train import latest_checkpoint, load_checkpoint, read_checkpoint_meta  # noqa: E402
 
 COLUMNS = ("color_solid", "color_multi", "sleeve", "category")
 LABEL_NAMES = ("background", "hair", "face", "upper clothes", "lower clothes", "legs", "arms")
@@ -76,17 +79,25 @@ REAL_MAP_ROW = "real label maps, read by stage 1's own classifier (its ceiling)"
 MAP_ROW = "stage 1's label maps of the evaluation, read by stage 1's own classifier"
 SAME_SLEEVE_ROW = "both stages, partner's sentence, the sleeve the person wears"
 OTHER_SLEEVE_ROW = "both stages, partner's sentence, another sleeve"
+SAME_CATEGORY_ROW = "both stages, partner's sentence, the category the person wears"
+OTHER_CATEGORY_ROW = "both stages, partner's sentence, another category"
+KEPT_CATEGORY_ROW = "both stages, partner's sentence, another category: read as the person's own"
 
 
 def stage_one_classifier(run_dir: Path, cfg: RunConfig) -> torch.nn.Module | None:
-    """The attribute classifier beside stage 1's discriminator (eval mode), or None when it has none."""
-    stage = get_stage("shape")
-    _, discriminator = stage.build(stage.configure(cfg))
-    if not isinstance(discriminator, DiscriminatorWithClassifier):
-        return None
+    """The attribute classifier beside stage 1's discriminator (eval mode), or None when it has none.
+
+    Stage 1 is built from its checkpoint's own configuration (the run's ``config.json`` when the checkpoint
+    has none): its model fields (``model.d_head``) may differ from the run's.
+    """
     ckpt = latest_checkpoint(run_dir / "shape" / "checkpoints")
     if ckpt is None:
         raise SystemExit(f"--run: expected a trained stage 1 in {run_dir / 'shape'}, got no checkpoint")
+    saved = read_checkpoint_meta(ckpt).get("config")
+    stage = get_stage("shape")
+    _, discriminator = stage.build(stage.configure(RunConfig.from_dict(saved) if saved else cfg))
+    if not isinstance(discriminator, DiscriminatorWithClassifier):
+        return None
     load_checkpoint(ckpt, modules={"discriminator": discriminator}, restore_rng=False)
     return discriminator.classifier.eval()
 
@@ -159,6 +170,13 @@ def measure(
         same = wanted["sleeve"] == own["sleeve"]
         add(SAME_SLEEVE_ROW, _subset(hits, same))
         add(OTHER_SLEEVE_ROW, _subset(hits, ~same))
+        same = wanted["category"] == own["category"]
+        add(SAME_CATEGORY_ROW, _subset(hits, same))
+        add(OTHER_CATEGORY_ROW, _subset(hits, ~same))
+        # The person's old garment drawn again: the partner's sentence lost to the person's silhouette.
+        kept = _subset(_hits(detector, redressed["images"], own), ~same)
+        nan = {name: torch.full_like(value, math.nan) for name, value in kept.items()}
+        add(KEPT_CATEGORY_ROW, nan | {"category": kept["category"]})
     return {
         row: {name: torch.cat(values).nanmean().item() for name, values in columns.items()}
         for row, columns in parts.items()

@@ -67,24 +67,31 @@ def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
         where.MAP_ROW,
         where.SAME_SLEEVE_ROW,
         where.OTHER_SLEEVE_ROW,
+        where.SAME_CATEGORY_ROW,
+        where.OTHER_CATEGORY_ROW,
+        where.KEPT_CATEGORY_ROW,
     ]
     for row in table.values():
         assert set(row) == set(where.COLUMNS)
         for value in row.values():
             assert math.isnan(value) or 0.0 <= value <= 1.0
+    kept = table[where.KEPT_CATEGORY_ROW]  # category only: read against the person's own
+    assert [name for name in where.COLUMNS if not math.isnan(kept[name])] in ([], ["category"])
     for row in (where.REAL_MAP_ROW, where.MAP_ROW):  # a label map has no colour
         assert math.isnan(table[row]["color_solid"]) and math.isnan(table[row]["color_multi"])
         assert 0.0 <= table[row]["sleeve"] <= 1.0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("| colour (solid) | colour (multicolour) | sleeve | category |")
-    assert len([line for line in lines if line.startswith("| ")]) == 9  # header and eight rows
+    assert len([line for line in lines if line.startswith("| ")]) == 12  # header and eleven rows
     assert any(line.startswith(f"| {where.MAP_ROW} | - | - | ") for line in lines)
 
 
-def test_stage_one_classifier_only_when_stage_one_has_one(where, run_copy):
+def test_stage_one_classifier_only_when_stage_one_has_one(where, run_copy, monkeypatch):
     cfg = RunConfig.load(run_copy / "config.json")
-    classifier = where.stage_one_classifier(run_copy, cfg)
+    # Built from the checkpoint's own config: a run config with another D head still loads it.
+    classifier = where.stage_one_classifier(run_copy, cfg.replace(model={"d_head": "projection"}))
     assert not classifier.training and set(classifier.head_sizes) == {"sleeve", "category"}
+    monkeypatch.setattr(where, "read_checkpoint_meta", lambda path: {})  # a checkpoint without its config
     assert where.stage_one_classifier(run_copy, cfg.replace(model={"classifier": False})) is None
 
 
