@@ -96,6 +96,9 @@ class ModelConfig:
     # Every discriminator's head: "concat" (official: the reduced code tiled beside the features) or
     # "projection" (the code enters through an inner product with the features; condgan.nets.ProjectionHead).
     d_head: str = "concat"
+    # Every discriminator: spectral normalisation on every conv and linear layer (batch norm kept). Off =
+    # official.
+    d_spectral_norm: bool = False
     # Compositional render: Gaussian sigma (pixels) softening the label map's edges before composing, as an
     # anti-aliased picture has them (condgan.layers.compose_regions antialias). 0 = the paper's hard edges.
     antialias: float = 0.0
@@ -308,6 +311,7 @@ def _validate_model(m: ModelConfig) -> None:
     check_choice("model.upsample", m.upsample, UPSAMPLE_MODES)
     check_choice("model.final_upsample", m.final_upsample, ("same", *UPSAMPLE_MODES))
     check_choice("model.d_head", m.d_head, DISCRIMINATOR_HEADS)
+    check_bool("model.d_spectral_norm", m.d_spectral_norm)
     keep = m.keep_regions
     if not isinstance(keep, (tuple, list)) or not all(
         isinstance(k, int) and not isinstance(k, bool) and 0 <= k <= 6 for k in keep

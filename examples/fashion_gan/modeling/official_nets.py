@@ -12,7 +12,9 @@ initialisation std. Keyword overrides make small variants:
   and ``code_reduced_dim`` (official 20);
 * ``head`` of every discriminator: ``"concat"`` (official: the reduced code tiled beside the last features) or
   ``"projection"`` (not official: the code enters only through an inner product with the features, Miyato &
-  Koyama 2018; ``condgan.nets.ProjectionHead``, per patch in the PatchGAN). ``model.d_head`` sets it.
+  Koyama 2018; ``condgan.nets.ProjectionHead``, per patch in the PatchGAN). ``model.d_head`` sets it;
+* ``spectral_norm`` of every discriminator (not official; ``model.d_spectral_norm``): spectral normalisation
+  on every conv and linear layer, batch norm kept.
 
 Discriminators return logits; the official ``Sigmoid`` + ``BCECriterion`` is ``condgan.losses`` with
 ``kind="bce"``.
@@ -183,6 +185,7 @@ def _sr1_discriminator(
     code_reduced_dim: int | None,
     constraint_channels: int,
     head: str,
+    spectral_norm: bool,
 ) -> ConditionalDiscriminator:
     _check_size(image_size)
     w = _check_width(width)
@@ -203,6 +206,7 @@ def _sr1_discriminator(
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
         head=head,
+        spectral_norm=spectral_norm,
         head_channels=scale_channels(512, w),
         norm="batch",
         bias=False,
@@ -219,6 +223,7 @@ def sr1_discriminator(
     num_classes: int = 7,
     constraint_channels: int = 4,
     head: str = "concat",
+    spectral_norm: bool = False,
 ) -> ConditionalDiscriminator:
     """Stage-1 discriminator ``D_shape(segmentation, constraint, code) -> logit`` (official ``sr1``).
 
@@ -251,6 +256,7 @@ def sr1_discriminator(
         code_reduced_dim=code_reduced_dim,
         constraint_channels=constraint_channels,
         head=head,
+        spectral_norm=spectral_norm,
     )
 
 
@@ -343,6 +349,7 @@ def ih1_discriminator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
     head: str = "concat",
+    spectral_norm: bool = False,
 ) -> ConditionalDiscriminator:
     """Two-stream stage-2 discriminator of ``ih1`` (official ``net_graph_ih1.lua``).
 
@@ -385,6 +392,7 @@ def ih1_discriminator(
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
         head=head,
+        spectral_norm=spectral_norm,
         head_channels=scale_channels(1024, w),
         norm="batch",
         bias=False,
@@ -465,6 +473,7 @@ def ih1_skip_discriminator(
     code_reduced_dim: int | None = 20,
     condition_channels: int = 3,
     head: str = "concat",
+    spectral_norm: bool = False,
 ) -> PatchDiscriminator:
     """PatchGAN discriminator of the official ``ih1_skip``: ``(B, 1, 14, 14)`` logits at 128.
 
@@ -493,6 +502,7 @@ def ih1_skip_discriminator(
         code_dim=code_dim,
         code_reduced_dim=code_reduced_dim,
         head=head,
+        spectral_norm=spectral_norm,
         head_channels=scale_channels(512, w),
         norm="batch",
         bias=True,
@@ -601,6 +611,7 @@ def one_step_discriminator(
     code_dim: int = 100,
     code_reduced_dim: int | None = 20,
     head: str = "concat",
+    spectral_norm: bool = False,
 ) -> ConditionalDiscriminator:
     """Discriminator of the One-Step GAN baseline:
     [`sr1_discriminator`][fashion_gan.modeling.official_nets.sr1_discriminator] on RGB images (no input
@@ -621,4 +632,5 @@ def one_step_discriminator(
         code_reduced_dim=code_reduced_dim,
         constraint_channels=_check_constraint_channels(constraint_channels),
         head=head,
+        spectral_norm=spectral_norm,
     )

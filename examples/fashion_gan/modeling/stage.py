@@ -77,7 +77,8 @@ def design_code(text_encoder, word_ids: torch.Tensor, appearance: torch.Tensor, 
 
 def net_kwargs(cfg, *, noise: bool = True) -> dict:
     """The keyword arguments every official network builder takes, from ``cfg``: the noise size for G
-    (``noise=True``), the head (``model.d_head``) for D (``noise=False``)."""
+    (``noise=True``), the head and spectral norm (``model.d_head``, ``model.d_spectral_norm``) for D
+    (``noise=False``)."""
     m = cfg.model
     kwargs = dict(
         image_size=cfg.data.image_size,
@@ -88,7 +89,7 @@ def net_kwargs(cfg, *, noise: bool = True) -> dict:
     if noise:
         kwargs["noise_dim"] = m.z_dim
     else:
-        kwargs["head"] = m.d_head
+        kwargs.update(head=m.d_head, spectral_norm=m.d_spectral_norm)
     return kwargs
 
 

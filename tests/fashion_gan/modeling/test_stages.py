@@ -40,6 +40,8 @@ from fashion_gan.training.sampling import step_mismatch
 from fashion_gan.training.step import make_step
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
+from torch.nn.utils import parametrize
 
 from condgan.layers import one_hot_labels
 from condgan.text import RNNTextEncoder
@@ -121,14 +123,18 @@ def test_cli_words_select_the_stage_again(name, tiny_cfg):
     assert stage_for(stage.kind, stage.configure(tiny_cfg()).model) is stage
 
 
-@pytest.mark.parametrize("d_head", ["concat", "projection"])
+@pytest.mark.parametrize(("d_head", "d_sn"), [("concat", False), ("projection", True)])
 @pytest.mark.parametrize("name", NAMES)
-def test_every_stage_builds_and_trains_one_step(name, d_head, batch, text_encoder, tiny_cfg):
+def test_every_stage_builds_and_trains_one_step(name, d_head, d_sn, batch, text_encoder, tiny_cfg):
     stage = get_stage(name)
-    cfg = stage.configure(tiny_cfg(model={"d_head": d_head}).validate())
+    cfg = stage.configure(tiny_cfg(model={"d_head": d_head, "d_spectral_norm": d_sn}).validate())
     torch.manual_seed(0)
     g, d = stage.build(cfg)
-    assert getattr(d, "discriminator", d).head_kind == d_head  # model.d_head reaches every D
+    inner = getattr(d, "discriminator", d)
+    assert inner.head_kind == d_head  # model.d_head reaches every D
+    normalised = [m for m in inner.modules() if parametrize.is_parametrized(m, "weight")]
+    weighted = [m for m in inner.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert normalised == (weighted if d_sn else [])  # model.d_spectral_norm: every conv and linear
     cond, code = conditions_and_code(batch, text_encoder, cfg)
     inputs = stage.step_inputs(cond, code, batch["noise"], batch["mismatch"])
     with torch.no_grad():
@@ -575,6 +581,8 @@ def test_l1_label_weights_are_checked(tiny_cfg):
         tiny_cfg(train={"l1_label_weights": (1.0,) * 7, "l1_downsample": 2}).validate()
 
 
-def test_d_head_is_checked(tiny_cfg):
+def test_d_head_and_spectral_norm_are_checked(tiny_cfg):
     with pytest.raises(ValueError, match="model.d_head: expected one of .*'projection'.*got 'hinge'"):
         tiny_cfg(model={"d_head": "hinge"}).validate()
+    with pytest.raises(TypeError, match="model.d_spectral_norm: expected a bool"):
+        tiny_cfg(model={"d_spectral_norm": 1}).validate()
