@@ -173,7 +173,7 @@ def measure(
         same = wanted["category"] == own["category"]
         add(SAME_CATEGORY_ROW, _subset(hits, same))
         add(OTHER_CATEGORY_ROW, _subset(hits, ~same))
-        # The person's old garment drawn again: the partner's sentence lost to the person's silhouette.
+        # How often the redress draws the person's old category instead of the one asked for.
         kept = _subset(_hits(detector, redressed["images"], own), ~same)
         nan = {name: torch.full_like(value, math.nan) for name, value in kept.items()}
         add(KEPT_CATEGORY_ROW, nan | {"category": kept["category"]})
