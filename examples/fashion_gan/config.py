@@ -9,9 +9,11 @@ Three presets:
   batch 16, bf16 autocast, 900 stage-1 iterations and 1800 for the render), with what the render ablation
   found to follow the sentence best: attribute classifiers beside the discriminators (AC-GAN), anti-aliased
   composition, resize-convolutions in the U-Net, L1 weight 30 and an EMA of the render's G (decay 0.99;
-  stage 1 keeps more of the sleeve without one).
+  stage 1 keeps more of the sleeve without one); the image models' classifier starts as the shipped teacher
+  (``train.classifier_init``, trained once by ``fashion-gan teacher``) and teaches at weight 0.3.
 - ``quality``: the demo's networks at the paper's 128x128, sized to train on 2 CPU cores in under 45 minutes
-  (batch 8, 1500 stage-1 iterations and 3600 for the render; docs/fashiongan.md says what it costs and gives).
+  (batch 8, 1500 stage-1 iterations and 3600 for the render, no teacher; docs/fashiongan.md says what it costs
+  and gives).
 
 The configs are turned into keyword arguments for condgan's layers by the stages of `fashion_gan.modeling`.
 """
@@ -35,6 +37,9 @@ __all__ = [
     "PRESETS",
     "preset",
     "resolve_device",
+    "SHIPPED_TEACHERS",
+    "TEACHERS_DIR",
+    "teacher_path",
 ]
 
 
@@ -132,6 +137,11 @@ class TrainConfig:
     # 0.475 at 4e-3 against 0.432 at 2e-3 and diverged at 8e-3 (docs/fashiongan.md, "A teacher that knows
     # category").
     classifier_warmup_lr: float = 2e-3
+    # With model.classifier: a teacher loaded into every image model's classifier before step 0 (before any
+    # warm-up): "" = none, a shipped teacher's name ("demo") or a .safetensors path written by
+    # 'fashion-gan teacher' (docs/fashiongan.md, "A shipped teacher"). Stage 1's classifier reads label maps:
+    # a teacher never applies to it.
+    classifier_init: str = ""
     # stage 2: the L1 of each pixel times the weight of its label (7 weights, ids 0..6); () = all 1.
     l1_label_weights: tuple[float, ...] = ()
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
@@ -249,6 +259,13 @@ class RunConfig:
                     f"train.{name}: expected 0 without model.classifier (no classifier to warm up), "
                     f"got {getattr(self.train, name)}"
                 )
+        if self.train.classifier_init:
+            if not self.model.classifier:
+                raise ValueError(
+                    "train.classifier_init: expected '' without model.classifier (no classifier to load), "
+                    f"got {self.train.classifier_init!r}"
+                )
+            teacher_path(self.train.classifier_init)  # a shipped name or a .safetensors path
         if self.train.classifier_warmup_people and self.data.source != "synthetic":
             raise ValueError(
                 "train.classifier_warmup_people: expected 0 (the training split) with data.source "
@@ -344,6 +361,8 @@ def _validate_train(t: TrainConfig) -> None:
     for name in ("seg_weight", "l1_weight", "class_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
     check_number("train.classifier_warmup_lr", t.classifier_warmup_lr, low=0.0, high=3.4e36, open_low=True)
+    if not isinstance(t.classifier_init, str):
+        raise TypeError(f"train.classifier_init: expected a str ('' = none), got {t.classifier_init!r}")
     check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)
     for name, check, what in (
         ("ema_decay", lambda n, v: check_number(n, v, low=0.0, high=1.0), "a number in [0, 1)"),
@@ -415,6 +434,43 @@ def _section_from_dict(section_cls, value: Any, name: str):
     return section_cls(**cleaned)
 
 
+TEACHERS_DIR = Path(__file__).resolve().parent / "teachers"
+"""Where the teachers shipped with the recipe are (``fashion_gan/teachers``)."""
+
+SHIPPED_TEACHERS = {
+    "demo": (
+        "render_demo.safetensors",
+        "fashion-gan teacher --preset demo --warmup-steps 6400 --people 1000000 "
+        "--out examples/fashion_gan/teachers/render_demo.safetensors",
+    ),
+}
+"""Teachers shipped with the recipe (``train.classifier_init``), by name: (file in
+[`TEACHERS_DIR`][fashion_gan.config.TEACHERS_DIR], the command that made it)."""
+
+
+def teacher_path(spec: str) -> Path:
+    """The file ``train.classifier_init`` names: a shipped teacher's name (a key of
+    [`SHIPPED_TEACHERS`][fashion_gan.config.SHIPPED_TEACHERS]) or a path ending in ``.safetensors``.
+
+    Raises:
+        ValueError: neither a shipped name nor a ``.safetensors`` path.
+
+    Examples:
+        >>> teacher_path("demo").name
+        'render_demo.safetensors'
+        >>> teacher_path("runs/my_teacher.safetensors")
+        PosixPath('runs/my_teacher.safetensors')
+    """
+    if spec in SHIPPED_TEACHERS:
+        return TEACHERS_DIR / SHIPPED_TEACHERS[spec][0]
+    if not spec.endswith(".safetensors"):
+        raise ValueError(
+            f"train.classifier_init: expected a shipped teacher ({', '.join(sorted(SHIPPED_TEACHERS))}) or a "
+            f"path ending in .safetensors written by 'fashion-gan teacher', got {spec!r}"
+        )
+    return Path(spec)
+
+
 def _faithful() -> RunConfig:
     return RunConfig(preset="faithful")
 
@@ -440,6 +496,13 @@ def _demo() -> RunConfig:
             # sentence").
             l1_weight=30.0,
             ema_decay=0.99,
+            # The image models' classifier starts as the shipped teacher (6400 warm-up steps on 1,000,000
+            # synthetic people, trained once by 'fashion-gan teacher'): category 0.23-0.27 against 0.13-0.16
+            # without; at class weight 0.3 it teaches category without taking over the skin. Stage 1 keeps
+            # weight 1 (docs/fashiongan.md, "A teacher that knows category", "A shipped teacher").
+            classifier_init="demo",
+            class_weight=0.3,
+            shape_class_weight=1.0,
             precision="bf16",
             sample_every=100,
             checkpoint_every=100,
@@ -467,6 +530,10 @@ def _quality() -> RunConfig:
             checkpoint_every=200,
             # Stage 1 at 128 keeps its EMA: without it sleeve was the same (0.922 against 0.926), one seed.
             shape_ema_decay=None,
+            # The shipped teacher is the demo's (64x64); no teacher at 128 yet: the classifier as before.
+            classifier_init="",
+            class_weight=1.0,
+            shape_class_weight=None,
         ),
     )
 

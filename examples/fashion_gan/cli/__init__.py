@@ -107,6 +107,13 @@ def _dispatch(args) -> int:
     elif args.command == "ablation":
         cfg = config_from_args(args, run_dir=args.out, default_preset="demo")
         commands.ablation(cfg, args.out, **_evaluation_sizes(args), progress=not args.no_progress)
+    elif args.command == "teacher":
+        from ..training.teacher import train_teacher
+
+        cfg = config_from_args(args, default_preset="demo")
+        train_teacher(
+            cfg, args.out, steps=args.warmup_steps, people=args.people, progress=not args.no_progress
+        )
     elif args.command == "serve":
         from ..serve import serve_run
 

@@ -26,6 +26,7 @@ from ..config import RunConfig, resolve_device
 from ..inference.redress import Redresser
 from ..modeling import Stage, demo_stages, evaluation_stages, stage_for
 from ..training.loop import train_stage
+from ..training.teacher import load_teacher
 from ..visualize import captioned_grid, colorize_labels, save_png
 
 __all__ = [
@@ -83,6 +84,13 @@ def train_models(
     """
     run_dir = Path(run_dir)
     main_rank = int(os.environ.get("RANK", "0")) == 0
+    many = {"all": evaluation_stages, "demo": demo_stages}
+    todo = () if stage == "text" else many[stage]() if stage in many else (stage_for(stage, cfg.model),)
+    # A missing or mismatched teacher fails here, before anything is trained (a model that has checkpoints
+    # already holds its classifier: resuming it needs no teacher).
+    starts = [m for m in todo if latest_checkpoint(run_dir / m.name / "checkpoints") is None]
+    if cfg.train.classifier_init and any(not m.reads_maps for m in starts):
+        load_teacher(cfg)
     if main_rank:
         runs.prepare_run_dir(run_dir, cfg)
     if stage == "text":
@@ -90,8 +98,6 @@ def train_models(
             runs.ensure_text_encoder(run_dir, cfg)
             print(f"text encoder: {run_dir / runs.TEXT_ENCODER_FILE}")
         return
-    many = {"all": evaluation_stages, "demo": demo_stages}
-    todo = many[stage]() if stage in many else (stage_for(stage, cfg.model),)
     for model in todo:
         _train_one(cfg, run_dir, model, all_models=stage in many, resume=resume, progress=progress)
 

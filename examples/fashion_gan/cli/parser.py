@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_evaluate,
         _add_demo,
         _add_ablation,
+        _add_teacher,
         _add_prepare_data,
         _add_serve,
         _add_plot,
@@ -309,6 +310,29 @@ def _add_ablation(sub) -> None:
         "configuration, then evaluate all of them. Run it on the demo's run folder after 'fashion-gan demo'.",
     )
     _add_demo_run_options(p)
+
+
+def _add_teacher(sub) -> None:
+    p = sub.add_parser(
+        "teacher",
+        help="train the image models' attribute classifier once, for train.classifier_init",
+        description="Train a fresh image classifier of the configuration alone on real training samples "
+        "(the classifier warm-up of train.classifier_warmup), report its accuracy on the test people, and "
+        "write it as one safetensors file. A run loads it before step 0 with --set "
+        "train.classifier_init=PATH; the demo preset loads the teacher shipped with the recipe, made by "
+        "this command.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the .safetensors file to write")
+    p.add_argument("--warmup-steps", type=int, default=6400, help="steps of 64 real samples (default 6400)")
+    p.add_argument(
+        "--people",
+        type=int,
+        default=0,
+        help="distinct synthetic training people to draw from (default 0: the configuration's training "
+        "split)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_config_options(p)
 
 
 def _add_prepare_data(sub) -> None:

@@ -64,6 +64,7 @@ from .stopping import (
     stop_guard,
     writing,
 )
+from .teacher import load_teacher, teacher_path
 from .tensorboard import TensorBoardLog
 from .warmup import CLASSIFIER_WARMUP_BATCH, warm_up_stage_classifier
 
@@ -289,6 +290,8 @@ class _Trainer:
             if self.step == 0:  # a fresh start: write step 0 so that --resume has a checkpoint to continue
                 self.checkpoint()
             raise self.stopped(stop.signal_name or "a stop request")
+        if self.step == 0 and tc.classifier_init and not self.stage.reads_maps:
+            self.load_teacher()
         if self.step == 0 and tc.classifier_warmup:
             self.warm_up_classifier(stop, progress)
         train_step = self.make_train_step()
@@ -313,6 +316,11 @@ class _Trainer:
                     self.board.hparams(self.cfg.to_dict(), self.last_record)
                 self.board.close()
         return self.model_dir
+
+    def load_teacher(self) -> None:
+        """``train.classifier_init``: D's classifier starts as the teacher, before step 0 (image models)."""
+        load_teacher(self.cfg, self.discriminator)
+        self._say(f"classifier: starts from the teacher {teacher_path(self.cfg.train.classifier_init)}")
 
     def warm_up_classifier(self, stop, progress: bool) -> None:
         """``train.classifier_warmup``: D's classifier learns the real samples alone, before step 0."""
