@@ -656,7 +656,7 @@ def run_cli(argv: list[str], *, budget_s: float) -> str:
 TRAIN_BASE = [
     "--preset", "demo", "--image-size", "32", "--width", "0.0625", "--batch-size", "4", "--steps", "1",
     "--no-progress", "--set", "text.steps=5", "--set", "data.workers=0", "--set", "data.num_train=64",
-    "--set", "data.num_test=16", "--set", "train.sample_every=1000",
+    "--set", "data.num_test=16", "--set", "train.sample_every=1000", "--set", "train.classifier_init=''",
 ]  # fmt: skip
 
 #: (mutation, valid?) appended after the tiny base (so they win); invalid ones must be rejected (exit 2).
@@ -696,6 +696,9 @@ TRAIN_CASES = [
     (["--set", "train.shape_class_weight=-1"], False), (["--set", "train.shape_classifier_warmup=-2"], False),
     (["--set", "model.classifier=False", "--set", "train.shape_classifier_warmup=2"], False),
     (["--set", "train.classifier_warmup_lr=0"], False),
+    (["--set", "train.classifier_init=nope"], False), (["--set", "train.classifier_init=3"], False),
+    (["--stage", "render", "--set", "train.classifier_init=demo"], False),  # a 64x64 teacher, a 32x32 run
+    (["--stage", "render", "--set", "train.classifier_init=/nonexistent/t.safetensors"], False),
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),
     (["--set", "model.code_film=yes"], False), (["--set", "train.l1_downsample=0"], False),
     (["--set", "train.l1_downsample=3"], False),  # not a divisor of the image size (32)

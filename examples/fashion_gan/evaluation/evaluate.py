@@ -43,7 +43,7 @@ from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import Redresser, redress_models
 from ..modeling.conditions import images_to_float
 from .appearance import garment_colour_hits, identity_scores, print_scores, solid_palette_lab
-from .judges import DETECTOR_BATCH, MULTICOLOR, WEARER_HEADS, ensure_detector, targets_of
+from .judges import DETECTOR_BATCH, MULTICOLOR, SHIPPED_DETECTOR, WEARER_HEADS, ensure_detector, targets_of
 from .parser import ensure_parser, parse_images
 from .tables import format_table
 
@@ -207,9 +207,10 @@ CPU_DETECTOR_SIZE = 64
 #: at 12,800 no more (0.76: it learns the training people by heart; docs/metrics.md). Drawing from 1,000,000
 #: distinct people instead, 6400 steps read 0.857 (`--detector-people`; the quality preset draws one person
 #: per picture: `FRESH_PEOPLE_PRESETS`).
-#: The demo keeps 400 (101-105 s in bf16 on 2 idle cores, 2026-12-06/07); the quality preset takes 3200
-#: (818-848 s), and `make quality` took 40.7 minutes in all.
-CPU_JUDGE_STEPS = {"demo": (400, 300), "quality": (3200, 300)}
+#: The demo takes that judge, 6400 steps on 1,000,000 people, shipped with the recipe (`SHIPPED_DETECTOR`:
+#: trained once, copied into the run in a second; it had 400 steps, 101-105 s, reading category 0.36); the
+#: quality preset trains 3200 (818-848 s), and `make quality` took 40.7 minutes in all.
+CPU_JUDGE_STEPS = {"demo": (6400, 300), "quality": (3200, 300)}
 CPU_PRESETS = tuple(CPU_JUDGE_STEPS)
 #: The judges' training steps of the other presets (detector, parser).
 DEFAULT_JUDGE_STEPS = (4000, 3000)
@@ -231,18 +232,22 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
 #: The presets whose detector learns from fresh synthetic people by default: as many as it sees pictures
 #: (steps x 64), so that its 3200 steps cannot learn the run's 20,000 people by heart (docs/metrics.md).
 FRESH_PEOPLE_PRESETS = ("quality",)
+#: The presets whose detector learns from a fixed number of distinct synthetic people by default: the demo's,
+#: the shipped judge's.
+JUDGE_PEOPLE = {"demo": 1_000_000}
 
 
 def _judge_people(cfg: RunConfig, detector_steps: int, detector_people: int | None) -> int | None:
-    """``detector_people``, or for a synthetic run of a `FRESH_PEOPLE_PRESETS` preset one person per picture
-    (at least the run's own training people); None = the run's training split."""
-    if (
-        detector_people is not None
-        or cfg.preset not in FRESH_PEOPLE_PRESETS
-        or cfg.data.source != "synthetic"
-    ):
+    """``detector_people``, or for a synthetic run the preset's `JUDGE_PEOPLE`, or for a
+    `FRESH_PEOPLE_PRESETS` preset one person per picture (at least the run's own training people); None = the
+    run's training split."""
+    if detector_people is not None or cfg.data.source != "synthetic":
         return detector_people
-    return max(cfg.data.num_train, detector_steps * DETECTOR_BATCH)
+    if cfg.preset in JUDGE_PEOPLE:
+        return JUDGE_PEOPLE[cfg.preset]
+    if cfg.preset in FRESH_PEOPLE_PRESETS:
+        return max(cfg.data.num_train, detector_steps * DETECTOR_BATCH)
+    return None
 
 
 def _detector_training_set(cfg: RunConfig, people: int):
@@ -315,6 +320,10 @@ def evaluate_run(
             progress=progress,
             image_size=detector_size(cfg),
             precision="bf16" if cfg.train.precision == "bf16" else "fp32",
+            # The shipped judge learnt from the painter at seed 0, painting 64x64 people.
+            shipped=SHIPPED_DETECTOR
+            if (cfg.data.source, cfg.data.seed, cfg.data.image_size) == ("synthetic", 0, 64)
+            else None,
         )
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
     palette = None

@@ -116,7 +116,9 @@ def train_stage(
     checkpoints, metrics and sample sheets.
 
     Args:
-        cfg: the run configuration (saved into every checkpoint; a resume checks the model and data match).
+        cfg: the run configuration, with the stage's own fields applied
+            ([`Stage.configure`][fashion_gan.modeling.stage.Stage.configure]; saved into every checkpoint,
+            and a resume checks the model and data match).
         stage: a [`Stage`][fashion_gan.modeling.stage.Stage], or a ``--stage`` word (``"shape"``,
             ``"render"``, ``"onestep"``) whose variant ``cfg.model.render`` / ``onestep_constraint`` pick.
         run_dir: the run folder; the model's files go to ``run_dir / stage.name``.
@@ -134,6 +136,9 @@ def train_stage(
     check_train_config(cfg)
     if not isinstance(stage, Stage):
         stage = stage_for(stage, cfg.model)
+    # The stage's own fields (stage 1's train.shape_*, the render's steps), as `fashion-gan train` applies
+    # them: configure is idempotent, so a configured cfg passes unchanged.
+    cfg = stage.configure(cfg)
     if max_steps is not None:
         check_int("max_steps", max_steps, low=1)
     if not isinstance(run_dir, (str, Path)):

@@ -115,3 +115,97 @@ def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_nothing(tmp_path):
         atomic_write(target, half_then_fail)
     assert read_json(target, "a record") == {"steps": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
+
+
+def _fake_shipped(folder, detector, record: dict):
+    """A shipped-judge folder: ``detector`` saved with ``record`` as its training."""
+    from fashion_gan.evaluation.detectors import save_detector
+
+    save_detector(detector, folder)
+    write_training_record(folder / "training.json", record)
+    return folder
+
+
+def test_a_shipped_judge_is_copied_instead_of_trained_when_it_fits(run_copy, tmp_path, monkeypatch):
+    """A run without a detector gets the shipped one when it was trained as asked, at the size asked, with the
+    heads asked; any difference trains the run's own."""
+    import fashion_gan.evaluation.judges as judges
+    from fashion_gan.evaluation.detectors import AttributeDetector
+
+    cfg = RunConfig.load(run_copy / "config.json")
+    people = runs.make_dataset(cfg.data, "train")
+    torch.manual_seed(0)
+    heads = judges.detector_heads(people)
+    shipped = _fake_shipped(
+        tmp_path / "shipped",
+        AttributeDetector(backbone="test_resnet", heads=heads, image_size=32),
+        {"steps": 2, "people": len(people)},
+    )
+    trained = []
+    real_train = judges.train_detector
+    monkeypatch.setattr(judges, "train_detector", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    kwargs = dict(device="cpu", progress=False, image_size=32, shipped=shipped)
+    with torch.enable_grad():
+        got = ensure_detector(run_copy, people, steps=2, **kwargs)
+    assert trained == []
+    folder = run_copy / "detector" / "attributes"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "detector.json",
+        "detector.safetensors",
+        "training.json",
+    ]
+    for name in ("detector.json", "detector.safetensors", "training.json"):
+        assert (folder / name).read_bytes() == (shipped / name).read_bytes()
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(
+            got.state_dict().values(), judges.load_detector(shipped).state_dict().values(), strict=True
+        )
+    )  # noqa: E501
+    # Trained otherwise, another size, other heads: not the shipped one.
+    threads = torch.get_num_threads()
+    try:
+        for asked in ({"steps": 3}, {"image_size": 64}, {"heads": {"gender": 2}}):
+            other = tmp_path / f"other_{next(iter(asked))}"
+            _fake_shipped(
+                other,
+                AttributeDetector(
+                    backbone="test_resnet",
+                    heads=asked.get("heads", heads),
+                    image_size=asked.get("image_size", 32),
+                ),
+                {"steps": asked.get("steps", 2), "people": len(people)},
+            )
+            fresh = tmp_path / f"run_{next(iter(asked))}"
+            fresh.mkdir()
+            with torch.enable_grad():
+                ensure_detector(fresh, people, steps=2, **{**kwargs, "shipped": other})
+            assert len(trained) == 1 and json.loads(
+                (fresh / "detector" / "attributes" / "training.json").read_text()
+            ) == {"steps": 2, "people": len(people)}  # noqa: E501
+            trained.clear()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_the_shipped_demo_judge_reads_real_test_people():
+    """The judge in the package: its record is the demo's default, and it reads real test pictures as it
+    did when it was trained (category 0.857, colour 1.000, sleeve 0.977 on all 512; here the first 128)."""
+    from fashion_gan.config import preset
+    from fashion_gan.evaluation.detectors import evaluate_detector, load_detector
+    from fashion_gan.evaluation.evaluate import _judge_people, _judge_steps
+    from fashion_gan.evaluation.judges import SHIPPED_DETECTOR, WithWearerTargets
+
+    demo = preset("demo")
+    steps, _ = _judge_steps(demo, None, None)
+    record = json.loads((SHIPPED_DETECTOR / "training.json").read_text())
+    assert (
+        record
+        == {"steps": steps, "people": _judge_people(demo, steps, None)}
+        == {"steps": 6400, "people": 1_000_000}
+    )
+    detector = load_detector(SHIPPED_DETECTOR)
+    assert detector.config["image_size"] == 64
+    test = runs.make_dataset(demo.replace(data={"num_test": 128}).data, "test")
+    accuracy = evaluate_detector(detector, WithWearerTargets(test), batch_size=64)
+    assert accuracy["category"] > 0.78 and accuracy["color"] > 0.97 and accuracy["sleeve"] > 0.94, accuracy

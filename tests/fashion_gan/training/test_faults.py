@@ -51,7 +51,7 @@ TINY = [
     "--preset", "demo", "--image-size", "32", "--width", "0.0625", "--batch-size", "4", "--no-progress",
     "--set", "text.steps=20", "--set", "data.workers=0", "--set", "data.num_train=256",
     "--set", "data.num_test=32", "--set", "train.log_every=1", "--set", "train.checkpoint_every=1",
-    "--set", "train.sample_every=1000", "--set", "train.threads=1",
+    "--set", "train.sample_every=1000", "--set", "train.threads=1", "--set", "train.classifier_init=''",
 ]  # fmt: skip
 
 LOSS_KEYS = ("d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total", "skipped")
@@ -63,7 +63,14 @@ def tiny_cfg(steps: int, **train) -> RunConfig:
         data={"image_size": 32, "num_train": 256, "num_test": 32, "workers": 0},
         text={"steps": 20},
         model={"width": 0.0625},
-        train={"steps": steps, "batch_size": 4, "log_every": 1, "checkpoint_every": 1, "sample_every": 1000},
+        train={
+            "steps": steps,
+            "batch_size": 4,
+            "log_every": 1,
+            "checkpoint_every": 1,
+            "sample_every": 1000,
+            "classifier_init": "",  # the shipped teacher is for 64x64
+        },
     )
     return base.replace(train=train) if train else base
 
