@@ -43,7 +43,7 @@ from ..inference.identity import IDENTITY_MODES
 from ..inference.redress import Redresser, redress_models
 from ..modeling.conditions import images_to_float
 from .appearance import garment_colour_hits, identity_scores, print_scores, solid_palette_lab
-from .judges import DETECTOR_BATCH, MULTICOLOR, SHIPPED_DETECTOR, WEARER_HEADS, ensure_detector, targets_of
+from .judges import MULTICOLOR, SHIPPED_DETECTOR, WEARER_HEADS, ensure_detector, targets_of
 from .parser import ensure_parser, parse_images
 from .tables import format_table
 
@@ -202,15 +202,14 @@ def _diversity(redresser: Redresser, test_set, people_count: int, seeds: int, *,
 #: (128) are judged at the same size, and a detector at 128 would cost four times as much.
 CPU_DETECTOR_SIZE = 64
 #: The presets sized for 2 CPU cores: their judges look at 64x64 at most, and train for these many steps
-#: (attribute detector, parser). The quality preset's detector trains eight times longer: at 400 steps it
-#: reads 0.34-0.37 category on real test images, at 1600 steps 0.63, at 3200 steps 0.70-0.72, at 6400 0.77 and
-#: at 12,800 no more (0.76: it learns the training people by heart; docs/metrics.md). Drawing from 1,000,000
-#: distinct people instead, 6400 steps read 0.857 (`--detector-people`; the quality preset draws one person
-#: per picture: `FRESH_PEOPLE_PRESETS`).
-#: The demo takes that judge, 6400 steps on 1,000,000 people, shipped with the recipe (`SHIPPED_DETECTOR`:
-#: trained once, copied into the run in a second; it had 400 steps, 101-105 s, reading category 0.36); the
-#: quality preset trains 3200 (818-848 s), and `make quality` took 40.7 minutes in all.
-CPU_JUDGE_STEPS = {"demo": (6400, 300), "quality": (3200, 300)}
+#: (attribute detector, parser). A detector at 400 steps reads 0.34-0.37 category on real test images, at
+#: 1600 steps 0.63, at 3200 steps 0.70-0.72, at 6400 0.77 and at 12,800 no more (0.76: it learns the
+#: run's 20,000 training people by heart; docs/metrics.md). Drawing from 1,000,000 distinct people instead
+#: (`JUDGE_PEOPLE`), 6400 steps read 0.857. Both CPU presets take that judge, shipped with the recipe
+#: (`SHIPPED_DETECTOR`: 25 minutes of training done once, copied into a run in a second; it reads the quality
+#: preset's 128x128 test pictures, resized to 64, at 0.842 category). Until 2026-12-07 the demo trained 400
+#: steps (101-105 s, category 0.36) and the quality preset 3200 on 204,800 people (818-848 s, 0.754).
+CPU_JUDGE_STEPS = {"demo": (6400, 300), "quality": (6400, 300)}
 CPU_PRESETS = tuple(CPU_JUDGE_STEPS)
 #: The judges' training steps of the other presets (detector, parser).
 DEFAULT_JUDGE_STEPS = (4000, 3000)
@@ -229,25 +228,17 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
     return detector_steps, parser_steps
 
 
-#: The presets whose detector learns from fresh synthetic people by default: as many as it sees pictures
-#: (steps x 64), so that its 3200 steps cannot learn the run's 20,000 people by heart (docs/metrics.md).
-FRESH_PEOPLE_PRESETS = ("quality",)
-#: The presets whose detector learns from a fixed number of distinct synthetic people by default: the demo's,
-#: the shipped judge's.
-JUDGE_PEOPLE = {"demo": 1_000_000}
+#: The presets whose detector learns from this many distinct synthetic people by default (the run's own first,
+#: then fresh draws of the painter): the shipped judge's.
+JUDGE_PEOPLE = {"demo": 1_000_000, "quality": 1_000_000}
 
 
 def _judge_people(cfg: RunConfig, detector_steps: int, detector_people: int | None) -> int | None:
-    """``detector_people``, or for a synthetic run the preset's `JUDGE_PEOPLE`, or for a
-    `FRESH_PEOPLE_PRESETS` preset one person per picture (at least the run's own training people); None = the
-    run's training split."""
+    """``detector_people``, or for a synthetic run the preset's `JUDGE_PEOPLE`; None = the run's training
+    split."""
     if detector_people is not None or cfg.data.source != "synthetic":
         return detector_people
-    if cfg.preset in JUDGE_PEOPLE:
-        return JUDGE_PEOPLE[cfg.preset]
-    if cfg.preset in FRESH_PEOPLE_PRESETS:
-        return max(cfg.data.num_train, detector_steps * DETECTOR_BATCH)
-    return None
+    return JUDGE_PEOPLE.get(cfg.preset)
 
 
 def _detector_training_set(cfg: RunConfig, people: int):
@@ -287,11 +278,12 @@ def evaluate_run(
     """Evaluate every trained model of ``run_dir`` in every identity mode of ``modes``.
 
     The detector and the parser are trained on real training images on first use and kept in
-    ``<run>/detector/``. ``detector_people`` (synthetic data only; default the run's ``data.num_train``, and
-    one per training picture for the ``quality`` preset): the distinct people the detector learns from, the
-    run's training people and as many more fresh draws of the painter (a long training on 20,000 people
-    learns them by heart: docs/metrics.md). Writes ``evaluation.json`` and ``evaluation.md`` into the run
-    and returns the result (one row per model and mode, the real test images first).
+    ``<run>/detector/`` (the demo and quality presets' detector is shipped and copied there).
+    ``detector_people`` (synthetic data only; default the run's ``data.num_train``, 1,000,000 for the demo and
+    quality presets): the distinct people the detector learns from, the run's training people and as many
+    more fresh draws of the painter (a long training on 20,000 people learns them by heart: docs/metrics.md).
+    Writes ``evaluation.json`` and ``evaluation.md`` into the run and returns the result (one row per model
+    and mode, the real test images first).
     """
     run_dir = Path(run_dir)
     cfg = RunConfig.load(run_dir / "config.json")
@@ -320,10 +312,8 @@ def evaluate_run(
             progress=progress,
             image_size=detector_size(cfg),
             precision="bf16" if cfg.train.precision == "bf16" else "fp32",
-            # The shipped judge learnt from the painter at seed 0, painting 64x64 people.
-            shipped=SHIPPED_DETECTOR
-            if (cfg.data.source, cfg.data.seed, cfg.data.image_size) == ("synthetic", 0, 64)
-            else None,
+            # The shipped judge learnt from the painter at seed 0 (64x64 people; 128x128 ones are resized).
+            shipped=SHIPPED_DETECTOR if (cfg.data.source, cfg.data.seed) == ("synthetic", 0) else None,
         )
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
     palette = None
