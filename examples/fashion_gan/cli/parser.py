@@ -249,8 +249,8 @@ def _add_evaluation_sizes(p) -> None:
         type=int,
         default=None,
         help="distinct people the attribute detectors learn from (synthetic data only; default the run's "
-        "training split, 1000000 for the demo preset, whose judge is shipped with the recipe, and one per "
-        "training picture, detector steps x 64, for the quality preset)",
+        "training split, and 1000000 for the demo and quality presets, whose judge is shipped with the "
+        "recipe)",
     )
     p.add_argument(
         "--parser-steps",
