@@ -19,7 +19,7 @@ from PIL import Image
 
 from condgan.train import latest_checkpoint, read_metrics
 
-COMMANDS = ("train", "generate", "evaluate", "demo", "ablation", "prepare-data")
+COMMANDS = ("train", "generate", "evaluate", "demo", "ablation", "teacher", "prepare-data")
 STEPS = 6  # conftest.TINY_STEPS
 SMALL_EVALUATION = ("--num-test", "8", "--detector-steps", "2", "--parser-steps", "2")
 MODELS = ("shape", "render_compositional", "render_ih1_skip", "onestep_87")  # conftest.TINY_MODELS
