@@ -88,7 +88,7 @@ def train_models(
     todo = () if stage == "text" else many[stage]() if stage in many else (stage_for(stage, cfg.model),)
     # A missing or mismatched teacher fails here, before anything is trained (a model that has checkpoints
     # already holds its classifier: resuming it needs no teacher).
-    starts = [m for m in todo if latest_checkpoint(run_dir / m.name / "checkpoints") is None]
+    starts = [m for m in todo if latest_checkpoint(run_dir / m.name / "checkpoints", verify=False) is None]
     if cfg.train.classifier_init and any(not m.reads_maps for m in starts):
         load_teacher(cfg)
     if main_rank:

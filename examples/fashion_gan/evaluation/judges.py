@@ -157,7 +157,7 @@ def ensure_detector(
     ``shipped``: a folder of a detector trained beforehand (e.g.
     [`SHIPPED_DETECTOR`][fashion_gan.evaluation.judges.SHIPPED_DETECTOR]), used when the run has none and its
     training record, image size and heads are the ones asked for; the caller vouches that it learnt from the
-    same painter (synthetic data of the same seed and size).
+    same painter (synthetic data of the same seed).
     """
     folder = Path(run_dir) / "detector" / "attributes"
     asked = {"steps": steps, "people": len(train_set)}

@@ -3,7 +3,7 @@
 The classifier warm-up
 ([`warm_up_stage_classifier`][fashion_gan.training.warmup.warm_up_stage_classifier]) makes D's classifier a
 teacher that can read category before the generator learns from it: the largest measured gain in category
-(docs/fashiongan.md, "A teacher that knows category"). Its 6,400 steps cost 8-9 minutes on 2 cores, more than
+(docs/fashiongan.md, "A teacher that knows category"). Its 6,400 steps cost 9-12 minutes on 2 cores, more than
 the demo's 15-minute budget leaves, and they are the same in every run of a configuration. So
 [`train_teacher`][fashion_gan.training.teacher.train_teacher] (``fashion-gan teacher``) runs that warm-up
 once and writes the classifier as a safetensors file with its configuration; ``train.classifier_init`` loads
@@ -186,7 +186,7 @@ def load_teacher(cfg: RunConfig, classifier: nn.Module | None = None) -> nn.Modu
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get("teacher")
-            state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+            state = {name: handle.get_tensor(name) for name in handle.keys()}
         meta = json.loads(raw) if raw is not None else None
     except (SafetensorError, OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: not a valid teacher safetensors file ({err})") from None
