@@ -12,8 +12,8 @@ Three presets:
   stage 1 keeps more of the sleeve without one); the image models' classifier starts as the shipped teacher
   (``train.classifier_init``, trained once by ``fashion-gan teacher``) and teaches at weight 0.3.
 - ``quality``: the demo's networks at the paper's 128x128, sized to train on 2 CPU cores in under 45 minutes
-  (batch 8, 1500 stage-1 iterations and 3600 for the render, no teacher; docs/fashiongan.md says what it costs
-  and gives).
+  (batch 8, 1500 stage-1 iterations and 3600 for the render, no teacher; judged by the demo's shipped judge,
+  28.9 minutes in all; docs/fashiongan.md says what it costs and gives).
 
 The configs are turned into keyword arguments for condgan's layers by the stages of `fashion_gan.modeling`.
 """
