@@ -27,11 +27,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from condgan.text.vocabulary import UnknownWordError
     from condgan.train import CheckpointError
+    from condgan.train.distributed import cleanup
 
     from ..training.stopping import TrainingStopped
 
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        # Under torchrun: destroy the process group before the interpreter exits, or gloo's threads can be
+        # torn down still joinable (a rare "terminate called without an active exception", SIGABRT, seen once
+        # in the two-process test). Only after success: a failed rank may leave others inside a collective.
+        cleanup()
+        return code
     except TrainingStopped as err:
         print(f"fashion-gan: {err}", file=sys.stderr)
         return 3
