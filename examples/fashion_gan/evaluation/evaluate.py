@@ -316,6 +316,8 @@ def evaluate_run(
             shipped=SHIPPED_DETECTOR if (cfg.data.source, cfg.data.seed) == ("synthetic", 0) else None,
         )
         parser = ensure_parser(run_dir, train_set, steps=parser_steps, device=device, progress=progress)
+    # A judge saved before records were kept is used as it is: its training is unknown, not the one asked for.
+    recorded = (run_dir / "detector" / "attributes" / "training.json").is_file()
     palette = None
     if cfg.data.source == "synthetic":  # the pixel readers know the synthetic garments' official colours
         from ..data.synthetic import COLOR_RGB as palette
@@ -344,8 +346,8 @@ def evaluate_run(
         "preset": cfg.preset,
         "data": cfg.data.source,
         "rows": rows,
-        "detector_steps": detector_steps,
-        "detector_people": len(detector_set),
+        "detector_steps": detector_steps if recorded else None,
+        "detector_people": len(detector_set) if recorded else None,
         "detector_size": detector.image_size,
         "parser_steps": parser_steps,
         "print_threshold": judges.print_threshold,

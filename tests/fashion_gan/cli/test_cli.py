@@ -455,6 +455,25 @@ def test_evaluate_judges_on_more_people_and_refuses_to_rejudge_silently(run_copy
     assert_one_line_error(err, "evaluate", "trained with steps 1 (asked 2)", "delete it")
 
 
+def test_a_judge_without_a_record_is_used_but_not_described_as_the_one_asked_for(run_copy, capsys):
+    """Judges saved before records were kept are used as they are; the table claims no training for them."""
+    argv = ["evaluate", "--run", run_copy, "--num-test", 4, "--parser-steps", 1, "--identity", "none"]
+    threads = torch.get_num_threads()
+    try:
+        code, _, err = run_cli([*argv, "--no-progress", "--detector-steps", 1], capsys)
+        assert code == 0, err
+        (run_copy / "detector" / "attributes" / "training.json").unlink()
+        code, _, err = run_cli([*argv, "--no-progress", "--detector-steps", 2], capsys)
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0, err
+    result = json.loads((run_copy / "evaluation.json").read_text())
+    assert (result["detector_steps"], result["detector_people"]) == (None, None)
+    footnote = (run_copy / "evaluation.md").read_text()
+    assert "trained on real training images (the first row is their ceiling" in footnote
+    assert "2 steps" not in footnote
+
+
 def test_evaluate_missing_run_folder(tmp_path, capsys):
     code, _, err = run_cli(["evaluate", "--run", tmp_path / "nothing-here"], capsys)
     assert code == 2
