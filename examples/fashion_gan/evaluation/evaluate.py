@@ -233,7 +233,7 @@ def _judge_steps(cfg: RunConfig, detector_steps, parser_steps) -> tuple[int, int
 JUDGE_PEOPLE = {"demo": 1_000_000, "quality": 1_000_000}
 
 
-def _judge_people(cfg: RunConfig, detector_steps: int, detector_people: int | None) -> int | None:
+def _judge_people(cfg: RunConfig, detector_people: int | None) -> int | None:
     """``detector_people``, or for a synthetic run the preset's `JUDGE_PEOPLE`; None = the run's training
     split."""
     if detector_people is not None or cfg.data.source != "synthetic":
@@ -300,7 +300,7 @@ def evaluate_run(
     modes = tuple(m for m in IDENTITY_MODES if m in modes) or IDENTITY_MODES
     train_set = runs.make_dataset(cfg.data, "train")
     test_set = runs.make_dataset(cfg.data, "test")
-    detector_people = _judge_people(cfg, detector_steps, detector_people)
+    detector_people = _judge_people(cfg, detector_people)
     detector_set = train_set if detector_people is None else _detector_training_set(cfg, detector_people)
     n = len(test_set) if num_test is None else min(num_test, len(test_set))
     with torch.enable_grad():

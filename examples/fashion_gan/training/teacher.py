@@ -52,7 +52,7 @@ def _field(cfg: RunConfig, dotted: str):
     return getattr(getattr(cfg, section), name)
 
 
-def _teacher_classifier(cfg: RunConfig) -> nn.Module:
+def _teacher_discriminator(cfg: RunConfig) -> nn.Module:
     """A fresh discriminator of the teacher stage for ``cfg``, with its image classifier."""
     stage = get_stage(TEACHER_STAGE)
     _, discriminator = stage.build(stage.configure(cfg))
@@ -122,8 +122,9 @@ def train_teacher(
         raise ValueError("model.classifier: expected True (a teacher is D's attribute classifier), got False")
     warm = cfg.replace(train={"classifier_warmup": steps, "classifier_warmup_people": people}).validate()
     device = resolve_device(warm.train.device, what="train.device")
-    torch.manual_seed(warm.train.seed)  # the classifier's initial weights
-    discriminator = _teacher_classifier(warm).to(device)
+    with torch.random.fork_rng(devices=[]):  # the classifier's initial weights; the caller's RNG untouched
+        torch.manual_seed(warm.train.seed)
+        discriminator = _teacher_discriminator(warm).to(device)
     start = time.perf_counter()
     losses = warm_up_stage_classifier(
         get_stage(TEACHER_STAGE), discriminator, warm, device=device, progress=progress
@@ -203,7 +204,7 @@ def load_teacher(cfg: RunConfig, classifier: nn.Module | None = None) -> nn.Modu
                 "(the same options) or train without: --set train.classifier_init=''"
             )
     if classifier is None:
-        classifier = _teacher_classifier(cfg).classifier
+        classifier = _teacher_discriminator(cfg).classifier
     if isinstance(classifier, DiscriminatorWithClassifier):
         classifier = classifier.classifier
     own = classifier.state_dict()

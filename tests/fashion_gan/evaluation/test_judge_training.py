@@ -201,7 +201,7 @@ def test_the_shipped_demo_judge_reads_real_test_people():
     record = json.loads((SHIPPED_DETECTOR / "training.json").read_text())
     assert (
         record
-        == {"steps": steps, "people": _judge_people(demo, steps, None)}
+        == {"steps": steps, "people": _judge_people(demo, None)}
         == {"steps": 6400, "people": 1_000_000}
     )
     detector = load_detector(SHIPPED_DETECTOR)

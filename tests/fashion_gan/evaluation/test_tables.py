@@ -41,8 +41,8 @@ def test_judge_people_per_preset():
     from fashion_gan.evaluation.evaluate import _judge_people
 
     for name in ("demo", "quality"):
-        assert _judge_people(preset(name), 6400, None) == 1_000_000
-        assert _judge_people(preset(name), 3200, 500) == 500  # --detector-people wins
-    assert _judge_people(preset("faithful"), 400, None) is None
+        assert _judge_people(preset(name), None) == 1_000_000
+        assert _judge_people(preset(name), 500) == 500  # --detector-people wins
+    assert _judge_people(preset("faithful"), None) is None
     official = preset("quality").replace(data={"source": "official", "root": "/x", "image_size": 128})
-    assert _judge_people(official, 3200, None) is None  # a fixed training split
+    assert _judge_people(official, None) is None  # a fixed training split

@@ -68,7 +68,9 @@ def test_writes_the_warmed_classifier_and_its_recipe(tiny_teacher, tiny_cfg):
 
 def test_the_same_seed_makes_the_same_teacher(tiny_teacher, tiny_cfg, tmp_path):
     path, _ = tiny_teacher
+    rng = torch.get_rng_state()
     train_teacher(tiny_cfg(), tmp_path / "twin.safetensors", steps=3, say=lambda _: None)
+    assert torch.equal(torch.get_rng_state(), rng)  # the caller's global RNG is left alone
     a = safetensors.torch.load_file(str(path))
     b = safetensors.torch.load_file(str(tmp_path / "twin.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)
