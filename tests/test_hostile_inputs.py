@@ -696,6 +696,8 @@ TRAIN_CASES = [
     (["--set", "train.shape_class_weight=-1"], False), (["--set", "train.shape_classifier_warmup=-2"], False),
     (["--set", "model.classifier=False", "--set", "train.shape_classifier_warmup=2"], False),
     (["--set", "train.classifier_warmup_lr=0"], False),
+    (["--set", "train.lr_decay=exp"], False), (["--set", "train.lr_decay_start=1"], False),
+    (["--set", "train.lr_decay=cosine", "--set", "train.lr_decay_start=0"], True),
     (["--set", "train.classifier_init=nope"], False), (["--set", "train.classifier_init=3"], False),
     (["--stage", "render", "--set", "train.classifier_init=demo"], False),  # a 64x64 teacher, a 32x32 run
     (["--stage", "render", "--set", "train.classifier_init=/nonexistent/t.safetensors"], False),

@@ -1,4 +1,5 @@
-"""Training utilities: a thin GAN step, precision, checkpoints, EMA, distributed helpers, metrics log, faults.
+"""Training utilities: a thin GAN step, precision, checkpoints, EMA, learning-rate decay, distributed helpers,
+metrics log, faults.
 
 Nothing here owns a training loop: [`conditional_gan_step`][condgan.train.gan_step.conditional_gan_step] is
 one readable function, the rest are small tools a loop calls (see ``docs/training.md`` for a complete loop
@@ -38,6 +39,7 @@ from condgan.train.faults import (
     first_nonfinite_tensor,
 )
 from condgan.train.gan_step import AuxiliaryClassification, conditional_gan_step, set_requires_grad
+from condgan.train.lr_schedule import LR_DECAYS, lr_factor, set_lr
 from condgan.train.metrics_log import MetricsLog, read_metrics
 from condgan.train.precision import (
     PRECISION_MODES,
@@ -70,6 +72,10 @@ __all__ = [
     "list_checkpoints",
     "read_checkpoint_meta",
     "checkpoint_step",
+    # learning rate
+    "LR_DECAYS",
+    "lr_factor",
+    "set_lr",
     # EMA
     "make_ema",
     "update_ema",

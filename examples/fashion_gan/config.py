@@ -119,6 +119,10 @@ class TrainConfig:
     render_steps: int = 0
     batch_size: int = 4
     lr: float = 2e-4
+    # The rate's decay over the model's steps (condgan.train.lr_factor): "none" (official: constant), "linear"
+    # or "cosine" to 0 at the last step, starting after the fraction lr_decay_start of the steps.
+    lr_decay: str = "none"
+    lr_decay_start: float = 0.5
     betas: tuple[float, float] = (0.5, 0.999)
     seg_weight: float = 100.0  # stage 1: cross-entropy weight
     l1_weight: float = 100.0  # stage 2: L1 weight
@@ -349,6 +353,7 @@ def _numbers(name: str, value: object, count: int, low: float, high: float | Non
 
 def _validate_train(t: TrainConfig) -> None:
     from condgan.losses import ADVERSARIAL_KINDS
+    from condgan.train import LR_DECAYS
 
     _ints(t, "train", ("steps", "sample_every", "checkpoint_every", "log_every", "keep_last"), 1)
     check_int("train.batch_size", t.batch_size, low=2)  # BatchNorm on the 1x1 code needs two samples
@@ -360,6 +365,8 @@ def _validate_train(t: TrainConfig) -> None:
     check_int("train.l1_downsample", t.l1_downsample, low=1)
     for name in ("seg_weight", "l1_weight", "class_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
+    check_choice("train.lr_decay", t.lr_decay, LR_DECAYS)
+    check_number("train.lr_decay_start", t.lr_decay_start, low=0.0, high=1.0)
     check_number("train.classifier_warmup_lr", t.classifier_warmup_lr, low=0.0, high=3.4e36, open_low=True)
     if not isinstance(t.classifier_init, str):
         raise TypeError(f"train.classifier_init: expected a str ('' = none), got {t.classifier_init!r}")

@@ -38,12 +38,14 @@ from condgan.train import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    lr_factor,
     make_adam,
     make_ema,
     make_precision,
     read_checkpoint_meta,
     save_checkpoint,
     seed_everything,
+    set_lr,
     to_channels_last,
     update_ema,
     wrap_ddp,
@@ -380,6 +382,10 @@ class _Trainer:
 
     def train_one(self, train_step, batch: dict) -> dict:
         """One step; a non-finite loss or gradient becomes TrainingStopped (or a counted skip)."""
+        tc = self.cfg.train
+        if tc.lr_decay != "none":  # a function of the step: a resumed run continues the same rates
+            factor = lr_factor(self.step + 1, tc.steps, tc.lr_decay, tc.lr_decay_start)
+            set_lr(self.optimizers.values(), tc.lr * factor)
         try:
             losses = train_step(batch, self.step + 1)
         except NonFiniteError as err:

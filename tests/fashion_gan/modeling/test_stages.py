@@ -263,6 +263,13 @@ def test_shape_overrides_set_stage_one_alone(tiny_cfg, field, general, stage_one
         ({"shape_classifier_warmup": -2}, ValueError, r"train.shape_classifier_warmup: expected an int >= 0"),
         ({"shape_classifier_warmup": 1.5}, TypeError, r"shape_classifier_warmup: expected None .* got 1.5"),
         ({"classifier_warmup_lr": 0.0}, ValueError, r"train.classifier_warmup_lr: expected .* got 0.0"),
+        ({"lr_decay": "step"}, ValueError, r"train.lr_decay: expected one of \['none', 'linear', 'cosine'\]"),
+        (
+            {"lr_decay_start": 1.0},
+            ValueError,
+            r"train.lr_decay_start: expected a finite number in \[0.0, 1.0\)",
+        ),
+        ({"lr_decay_start": "half"}, TypeError, r"train.lr_decay_start: expected a number"),
     ],
 )
 def test_shape_overrides_and_warmup_lr_name_bad_values(tiny_cfg, updates, error, message):

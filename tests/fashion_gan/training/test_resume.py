@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+from fashion_gan.training import loop as loop_mod
 from fashion_gan.training import sampling as sampling_mod
 from fashion_gan.training.loop import train_stage
 
-from condgan.train import CheckpointError, latest_checkpoint, load_checkpoint, read_metrics
+from condgan.train import CheckpointError, latest_checkpoint, load_checkpoint, lr_factor, read_metrics, set_lr
 
 STEPS = 6
 VALUE_KEYS = (
@@ -126,6 +127,35 @@ def test_resumed_run_equals_uninterrupted_run(variant, tiny_cfg, new_run):
     assert whole.name == pieces.name == variant
     assert values(pieces) == values(whole)  # exactly equal floats, every step
     assert_same_tensors(final_tensors(pieces), final_tensors(whole))
+
+
+@pytest.mark.usefixtures("deterministic")
+def test_decaying_rate_follows_the_step_and_resumes_exactly(tiny_cfg, new_run, monkeypatch):
+    """train.lr_decay: each step's rate is lr * lr_factor(step), in one call or across resumes."""
+    cfg = tiny_cfg(
+        train={"steps": STEPS, "precision": "fp32", "lr_decay": "linear", "lr_decay_start": 0.5},
+        data={"workers": 0},
+    )
+    rates = []
+
+    def recording(optimizers, lr):
+        rates.append(lr)
+        set_lr(optimizers, lr)
+
+    monkeypatch.setattr(loop_mod, "set_lr", recording)
+    whole = train_stage(cfg, stage="shape", run_dir=new_run("whole"), progress=False)
+    base = cfg.train.lr
+    assert rates == pytest.approx([base * lr_factor(s, STEPS, "linear", 0.5) for s in range(1, STEPS + 1)])
+    assert rates == pytest.approx([base, base, base, base, base * 2 / 3, base / 3])
+    pieces = interrupted_twice(cfg, "shape", new_run("pieces"))
+    assert values(pieces) == values(whole)
+    assert_same_tensors(final_tensors(pieces), final_tensors(whole))
+    # A constant rate trains other weights: the decay reached the optimizers.
+    constant = train_stage(
+        cfg.replace(train={"lr_decay": "none"}), stage="shape", run_dir=new_run("constant"), progress=False
+    )
+    assert values(constant)[:4] == values(whole)[:4]  # the first four steps run at the full rate in both
+    assert values(constant)[-1] != values(whole)[-1]
 
 
 def test_training_loader_leaves_the_global_rng_alone(tiny_cfg, new_run, monkeypatch):
