@@ -162,6 +162,8 @@ class TrainConfig:
     # render, stage 1 lost hair and legs (docs/fashiongan.md, "A teacher that knows category").
     shape_class_weight: float | None = None
     shape_classifier_warmup: int | None = None
+    # Stage 1's lr_decay when not None; None = train.lr_decay.
+    shape_lr_decay: str | None = None
     ema_buffers: str = "copy"  # copy | average: the EMA's BatchNorm statistics (make_ema average_buffers)
     on_nonfinite: str = "stop"  # stop | skip
     sample_every: int = 1000
@@ -366,6 +368,8 @@ def _validate_train(t: TrainConfig) -> None:
     for name in ("seg_weight", "l1_weight", "class_weight"):
         check_number(f"train.{name}", getattr(t, name), low=0.0)
     check_choice("train.lr_decay", t.lr_decay, LR_DECAYS)
+    if t.shape_lr_decay is not None:
+        check_choice("train.shape_lr_decay", t.shape_lr_decay, (None, *LR_DECAYS))
     check_number("train.lr_decay_start", t.lr_decay_start, low=0.0, high=1.0)
     check_number("train.classifier_warmup_lr", t.classifier_warmup_lr, low=0.0, high=3.4e36, open_low=True)
     if not isinstance(t.classifier_init, str):

@@ -240,9 +240,10 @@ RENDER_KINDS = ("render",)
 """The kinds whose training length is ``train.render_steps`` when that is not 0. The One-Step baselines keep
 ``train.steps``: their generator costs what stage 1's does, about three times the render's per step."""
 
-SHAPE_OVERRIDES = ("ema_decay", "class_weight", "classifier_warmup")
+SHAPE_OVERRIDES = ("ema_decay", "class_weight", "classifier_warmup", "lr_decay")
 """The ``train`` fields that stage 1 takes from ``train.shape_<field>`` when that is not None (the render
-keeps its EMA, its class weight and its warm-up; stage 1 measured better without them)."""
+keeps its EMA, its class weight, its warm-up and its learning-rate decay; stage 1 measured better without the
+first three)."""
 
 
 def all_stages() -> tuple[Stage, ...]:

@@ -236,7 +236,12 @@ def test_shape_ema_decay_sets_stage_one_ema_alone(tiny_cfg):
 
 @pytest.mark.parametrize(
     ("field", "general", "stage_one"),
-    [("class_weight", 0.3, 1.0), ("classifier_warmup", 16, 0), ("ema_decay", 0.99, 0.0)],
+    [
+        ("class_weight", 0.3, 1.0),
+        ("classifier_warmup", 16, 0),
+        ("ema_decay", 0.99, 0.0),
+        ("lr_decay", "none", "linear"),
+    ],
 )
 def test_shape_overrides_set_stage_one_alone(tiny_cfg, field, general, stage_one):
     """``train.shape_<field>`` is stage 1's value; every other model keeps ``train.<field>``; None: all do."""
@@ -269,6 +274,7 @@ def test_shape_overrides_set_stage_one_alone(tiny_cfg, field, general, stage_one
             ValueError,
             r"train.lr_decay_start: expected a finite number in \[0.0, 1.0\)",
         ),
+        ({"shape_lr_decay": "exp"}, ValueError, r"train.shape_lr_decay: expected one of \[None, 'none'"),
         ({"lr_decay_start": "half"}, TypeError, r"train.lr_decay_start: expected a number"),
     ],
 )
