@@ -454,6 +454,11 @@ SHIPPED_TEACHERS = {
         "fashion-gan teacher --preset demo --warmup-steps 6400 --people 1000000 "
         "--out examples/fashion_gan/teachers/render_demo.safetensors",
     ),
+    "quality": (
+        "render_quality.safetensors",
+        "fashion-gan teacher --preset quality --warmup-steps 6400 --people 1000000 "
+        "--out examples/fashion_gan/teachers/render_quality.safetensors",
+    ),
 }
 """Teachers shipped with the recipe (``train.classifier_init``), by name: (file in
 [`TEACHERS_DIR`][fashion_gan.config.TEACHERS_DIR], the command that made it)."""

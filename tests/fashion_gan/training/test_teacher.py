@@ -209,7 +209,7 @@ def test_bad_teacher_files_are_named(tiny_teacher, tiny_cfg, tmp_path):
         (
             "nope",
             ValueError,
-            r"train.classifier_init: expected a shipped teacher \(demo\) or a path ending in",
+            r"train.classifier_init: expected a shipped teacher \(demo, quality\) or a path ending in",
         ),
         ("t.pt", ValueError, r"path ending in .safetensors written by 'fashion-gan teacher', got 't.pt'"),
         (3, TypeError, r"train.classifier_init: expected a str \(''"),
@@ -241,16 +241,18 @@ def test_presets_use_the_shipped_teacher_at_64_only():
     assert preset("faithful").train.classifier_init == ""
 
 
-def test_the_shipped_demo_teacher_reads_test_people():
-    """The file in the package loads into the demo's classifier and reads real test people as recorded."""
-    path = teacher_path("demo")
-    assert path.is_file(), f"{path} missing: make it with {SHIPPED_TEACHERS['demo'][1]}"
-    cfg = preset("demo").replace(data={"num_test": 128})
+@pytest.mark.parametrize("name", ["demo", "quality"])
+def test_the_shipped_teachers_read_test_people(name):
+    """The file in the package loads into its preset's classifier and reads real test people as recorded."""
+    path = teacher_path(name)
+    assert path.is_file(), f"{path} missing: make it with {SHIPPED_TEACHERS[name][1]}"
+    cfg = preset(name).replace(data={"num_test": 128}, train={"classifier_init": name})
     classifier = load_teacher(cfg)
     with safetensors.safe_open(str(path), "pt") as handle:
         meta = json.loads(handle.metadata()["teacher"])
     assert meta["recipe"]["steps"] == 6400 and meta["recipe"]["people"] == 1_000_000
-    assert SHIPPED_TEACHERS["demo"][1].startswith("fashion-gan teacher --preset demo --warmup-steps 6400 ")
+    assert meta["config"]["data.image_size"] == cfg.data.image_size
+    assert SHIPPED_TEACHERS[name][1].startswith(f"fashion-gan teacher --preset {name} --warmup-steps 6400 ")
     got = teacher_accuracy(classifier, cfg, device=CPU)
     # 128 of the 512 people the metadata's accuracy was measured on: close to it, far above chance.
     for name, value in meta["test_accuracy"].items():
