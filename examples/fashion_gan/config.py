@@ -546,10 +546,12 @@ def _quality() -> RunConfig:
             checkpoint_every=200,
             # Stage 1 at 128 keeps its EMA: without it sleeve was the same (0.922 against 0.926), one seed.
             shape_ema_decay=None,
-            # The shipped teacher is the demo's (64x64); no teacher at 128 yet: the classifier as before.
-            classifier_init="",
-            class_weight=1.0,
-            shape_class_weight=None,
+            # The shipped teacher of 128x128 people. At class weight 0.1 it gave prints and category without
+            # taking over the skin and the solid colours, which it did at 0.3 (docs/fashiongan.md, "A teacher
+            # at 128"). Stage 1 keeps weight 1.
+            classifier_init="quality",
+            class_weight=0.1,
+            shape_class_weight=1.0,
         ),
     )
 

@@ -229,15 +229,12 @@ def test_teacher_path():
         teacher_path("a/b")
 
 
-def test_presets_use_the_shipped_teacher_at_64_only():
+def test_presets_use_their_shipped_teachers():
     demo, quality = preset("demo"), preset("quality")
     assert (demo.train.classifier_init, demo.train.class_weight) == ("demo", 0.3)
-    assert {s.name: s.configure(demo).train.class_weight for s in all_stages()}["shape"] == 1.0
-    assert (quality.train.classifier_init, quality.train.class_weight, quality.train.shape_class_weight) == (
-        "",
-        1.0,
-        None,
-    )
+    assert (quality.train.classifier_init, quality.train.class_weight) == ("quality", 0.1)
+    for cfg in (demo, quality):  # stage 1 keeps its classifier weight
+        assert {s.name: s.configure(cfg).train.class_weight for s in all_stages()}["shape"] == 1.0
     assert preset("faithful").train.classifier_init == ""
 
 
