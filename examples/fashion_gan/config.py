@@ -12,8 +12,9 @@ Three presets:
   stage 1 keeps more of the sleeve without one); the image models' classifier starts as the shipped teacher
   (``train.classifier_init``, trained once by ``fashion-gan teacher``) and teaches at weight 0.3.
 - ``quality``: the demo's networks at the paper's 128x128, sized to train on 2 CPU cores in under 45 minutes
-  (batch 8, 1500 stage-1 iterations and 3600 for the render, no teacher; judged by the demo's shipped judge,
-  28.9 minutes in all; docs/fashiongan.md says what it costs and gives).
+  (batch 8, 1500 stage-1 iterations and 3600 for the render; the image models start from the shipped 128x128
+  teacher at class weight 0.1; judged by the demo's shipped judge; 27.6 minutes in all; docs/fashiongan.md
+  says what it costs and gives).
 
 The configs are turned into keyword arguments for condgan's layers by the stages of `fashion_gan.modeling`.
 """
@@ -142,7 +143,7 @@ class TrainConfig:
     # category").
     classifier_warmup_lr: float = 2e-3
     # With model.classifier: a teacher loaded into every image model's classifier before step 0 (before any
-    # warm-up): "" = none, a shipped teacher's name ("demo") or a .safetensors path written by
+    # warm-up): "" = none, a shipped teacher's name ("demo", "quality") or a .safetensors path written by
     # 'fashion-gan teacher' (docs/fashiongan.md, "A shipped teacher"). Stage 1's classifier reads label maps:
     # a teacher never applies to it.
     classifier_init: str = ""

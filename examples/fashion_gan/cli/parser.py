@@ -320,8 +320,8 @@ def _add_teacher(sub) -> None:
         description="Train a fresh image classifier of the configuration alone on real training samples "
         "(the classifier warm-up of train.classifier_warmup), report its accuracy on the test people, and "
         "write it as one safetensors file. A run loads it before step 0 with --set "
-        "train.classifier_init=PATH; the demo preset loads the teacher shipped with the recipe, made by "
-        "this command.",
+        "train.classifier_init=PATH; the demo and quality presets load the teachers shipped with the "
+        "recipe, made by this command.",
     )
     p.add_argument("--out", type=Path, required=True, help="the .safetensors file to write")
     p.add_argument("--warmup-steps", type=int, default=6400, help="steps of 64 real samples (default 6400)")

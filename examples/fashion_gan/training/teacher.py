@@ -8,8 +8,9 @@ the demo's 15-minute budget leaves, and they are the same in every run of a conf
 [`train_teacher`][fashion_gan.training.teacher.train_teacher] (``fashion-gan teacher``) runs that warm-up
 once and writes the classifier as a safetensors file with its configuration; ``train.classifier_init`` loads
 it into every image model's classifier before step 0
-([`load_teacher`][fashion_gan.training.teacher.load_teacher]). The demo preset loads the teacher shipped with
-the recipe, made by the command in [`SHIPPED_TEACHERS`][fashion_gan.config.SHIPPED_TEACHERS].
+([`load_teacher`][fashion_gan.training.teacher.load_teacher]). The demo and quality presets load the teachers
+shipped with the recipe (64x64 and 128x128), made by the commands in
+[`SHIPPED_TEACHERS`][fashion_gan.config.SHIPPED_TEACHERS].
 
 Stage 1's classifier reads label maps, not pictures: a teacher never applies to it.
 """
