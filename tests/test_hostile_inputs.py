@@ -699,6 +699,9 @@ TRAIN_CASES = [
     (["--set", "train.lr_decay=exp"], False), (["--set", "train.lr_decay_start=1"], False),
     (["--set", "train.lr_decay=cosine", "--set", "train.lr_decay_start=0"], True),
     (["--set", "train.classifier_init=nope"], False), (["--set", "train.classifier_init=3"], False),
+    (["--set", "train.render_generated_maps=2"], False),
+    (["--set", "train.render_generated_maps=half"], False),
+    (["--stage", "render", "--set", "train.render_generated_maps=0.5"], False),  # no stage 1 in the run
     (["--stage", "render", "--set", "train.classifier_init=demo"], False),  # a 64x64 teacher, a 32x32 run
     (["--stage", "render", "--set", "train.classifier_init=/nonexistent/t.safetensors"], False),
     (["--set", "train.ema_decay=0.5", "--set", "train.ema_buffers=average"], True),

@@ -149,6 +149,10 @@ class TrainConfig:
     classifier_init: str = ""
     # stage 2: the L1 of each pixel times the weight of its label (7 weights, ids 0..6); () = all 1.
     l1_label_weights: tuple[float, ...] = ()
+    # Render models: the share of each batch whose label map is the run's stage 1's (own sentence, argmax, as
+    # at generation) instead of the true one; the L1 holds only where the two maps agree
+    # (fashion_gan.training.generated_maps). Needs stage 1 trained first. 0 = official (true maps only).
+    render_generated_maps: float = 0.0
     d_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # real, mismatched, fake
     loss: str = "bce"
     precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only)
@@ -259,6 +263,11 @@ class RunConfig:
             raise ValueError(
                 "train.l1_label_weights: expected () with train.l1_downsample > 1 (per-pixel weights need "
                 f"the pixel L1), got {self.train.l1_label_weights!r}"
+            )
+        if self.train.render_generated_maps and self.train.l1_downsample != 1:
+            raise ValueError(
+                "train.render_generated_maps: expected 0 with train.l1_downsample > 1 (the L1 holds only the "
+                f"pixels where the maps agree, a pixel L1), got {self.train.render_generated_maps!r}"
             )
         for name in ("classifier_warmup", "shape_classifier_warmup"):
             if getattr(self.train, name) and not self.model.classifier:
@@ -372,6 +381,7 @@ def _validate_train(t: TrainConfig) -> None:
     if t.shape_lr_decay is not None:
         check_choice("train.shape_lr_decay", t.shape_lr_decay, (None, *LR_DECAYS))
     check_number("train.lr_decay_start", t.lr_decay_start, low=0.0, high=1.0)
+    check_number("train.render_generated_maps", t.render_generated_maps, low=0.0, high=1.0, open_high=False)
     check_number("train.classifier_warmup_lr", t.classifier_warmup_lr, low=0.0, high=3.4e36, open_low=True)
     if not isinstance(t.classifier_init, str):
         raise TypeError(f"train.classifier_init: expected a str ('' = none), got {t.classifier_init!r}")

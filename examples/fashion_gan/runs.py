@@ -24,9 +24,11 @@ import safetensors.torch
 import torch
 
 from condgan.text import RNNTextEncoder
+from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint, make_ema, read_checkpoint_meta
 from condgan.train.distributed import barrier
 
 from .config import DataConfig, RunConfig
+from .modeling import Stage, all_stages, get_stage, stage_for
 
 __all__ = [
     "prepare_run_dir",
@@ -35,6 +37,7 @@ __all__ = [
     "make_dataset",
     "check_same_config",
     "fixed_test_batch",
+    "load_model",
     "TEXT_ENCODER_FILE",
 ]
 
@@ -198,3 +201,50 @@ def fixed_test_batch(test_set, *, count: int = 8) -> dict:
     people["partner_word_ids"] = partner["word_ids"]
     people["partner_sentence"] = partner["sentence"]
     return people
+
+
+def _stage_of(meta: dict, cfg: RunConfig) -> Stage:
+    extra = meta.get("extra_state", {})
+    if isinstance(extra, dict) and extra.get("model") in {s.name for s in all_stages()}:
+        return get_stage(extra["model"])
+    return stage_for(extra.get("stage") if isinstance(extra, dict) else None, cfg.model)
+
+
+def load_model(
+    run_dir: str | Path, model_name: str, *, device="cpu"
+) -> tuple[Stage, torch.nn.Module, RunConfig]:
+    """One trained model of a run: its stage, its generator (the EMA copy when the run kept one) in eval
+    mode on ``device``, and the configuration it was trained with (from its latest checkpoint).
+
+    Used by generation (both stages) and by a render trained on stage 1's maps
+    (``train.render_generated_maps``).
+
+    Raises:
+        FileNotFoundError: the model has no checkpoint (the message says how to train it).
+        condgan.train.CheckpointError: every checkpoint is damaged (the damaged file is named).
+    """
+    model_dir = Path(run_dir) / model_name
+    ckpt = latest_checkpoint(model_dir / "checkpoints")
+    if ckpt is None:
+        folders = list_checkpoints(model_dir / "checkpoints")
+        if not folders:
+            raise FileNotFoundError(
+                f"no checkpoint for model '{model_name}' under {model_dir / 'checkpoints'}; "
+                f"train it first (fashion-gan train --out {run_dir} --stage ...)"
+            )
+        # Every checkpoint is damaged somewhere: load the newest anyway, so that a damaged generator file is
+        # an error naming it (the hashes are checked) rather than "train it first".
+        ckpt = folders[-1]
+    meta = read_checkpoint_meta(ckpt)
+    cfg = RunConfig.from_dict(meta.get("config", {}))
+    stage = _stage_of(meta, cfg)
+    generator, _ = stage.build(cfg)
+    names = set(meta.get("modules", [])) if isinstance(meta.get("modules"), list) else set()
+    key = "generator_ema" if "generator_ema" in names else "generator"
+    if key == "generator_ema":
+        ema = make_ema(generator, cfg.train.ema_decay or 0.999)
+        load_checkpoint(ckpt, modules={key: ema}, restore_rng=False)
+        generator = ema.module
+    else:
+        load_checkpoint(ckpt, modules={key: generator}, restore_rng=False)
+    return stage, generator.to(device).eval(), cfg

@@ -17,17 +17,17 @@ import torch
 from condgan._checks import check_label_range
 from condgan.layers import keep_source_regions, one_hot_labels
 from condgan.nets import StackedPipeline
-from condgan.train import latest_checkpoint, list_checkpoints, load_checkpoint, read_checkpoint_meta
 
 from .. import runs
-from ..config import RunConfig
-from ..modeling import Stage, all_stages, build_conditions, design_code, get_stage, stage_for
+from ..modeling import Stage, all_stages, build_conditions, design_code
 from ..modeling.conditions import NUM_LABELS, images_to_uint8
 from ..modeling.render import RenderFromLabels
 from ..text import official_vocabulary
 from .identity import HAIR_AND_FACE, IDENTITY_MODES, check_identity_mode, official_postprocess
 
 __all__ = ["Redresser", "load_model", "redress_models", "HAIR_AND_FACE", "IDENTITY_MODES"]
+
+load_model = runs.load_model  # kept here too: generation's scripts import it from this module
 
 
 def redress_models() -> dict[str, Stage]:
@@ -44,46 +44,6 @@ def redress_models() -> dict[str, Stage]:
         elif stage.kind != "shape":
             out[stage.name] = stage
     return out
-
-
-def _stage_of(meta: dict, cfg: RunConfig) -> Stage:
-    extra = meta.get("extra_state", {})
-    if isinstance(extra, dict) and extra.get("model") in {s.name for s in all_stages()}:
-        return get_stage(extra["model"])
-    return stage_for(extra.get("stage") if isinstance(extra, dict) else None, cfg.model)
-
-
-def load_model(
-    run_dir: str | Path, model_name: str, *, device="cpu"
-) -> tuple[Stage, torch.nn.Module, RunConfig]:
-    """Load one trained model's generator (its EMA copy when the run kept one) in eval mode."""
-    model_dir = Path(run_dir) / model_name
-    ckpt = latest_checkpoint(model_dir / "checkpoints")
-    if ckpt is None:
-        folders = list_checkpoints(model_dir / "checkpoints")
-        if not folders:
-            raise FileNotFoundError(
-                f"no checkpoint for model '{model_name}' under {model_dir / 'checkpoints'}; "
-                f"train it first (fashion-gan train --out {run_dir} --stage ...)"
-            )
-        # Every checkpoint is damaged somewhere: load the newest anyway, so that a damaged generator file is
-        # an error naming it (the hashes are checked) rather than "train it first".
-        ckpt = folders[-1]
-    meta = read_checkpoint_meta(ckpt)
-    cfg = RunConfig.from_dict(meta.get("config", {}))
-    stage = _stage_of(meta, cfg)
-    generator, _ = stage.build(cfg)
-    names = set(meta.get("modules", [])) if isinstance(meta.get("modules"), list) else set()
-    key = "generator_ema" if "generator_ema" in names else "generator"
-    if key == "generator_ema":
-        from condgan.train import make_ema
-
-        ema = make_ema(generator, cfg.train.ema_decay or 0.999)
-        load_checkpoint(ckpt, modules={key: ema}, restore_rng=False)
-        generator = ema.module
-    else:
-        load_checkpoint(ckpt, modules={key: generator}, restore_rng=False)
-    return stage, generator.to(device).eval(), cfg
 
 
 def _argmax_labels(logits: torch.Tensor) -> torch.Tensor:
@@ -119,12 +79,12 @@ class Redresser:
         self.device = torch.device(device)
         self.text_encoder = runs.load_text_encoder(self.run_dir).to(self.device)
         self.vocabulary = official_vocabulary()
-        self.stage, self.render_g, self.cfg = load_model(
+        self.stage, self.render_g, self.cfg = runs.load_model(
             self.run_dir, models[render].name, device=self.device
         )
         self.pipeline: StackedPipeline | None = None
         if self.stage.two_stage:
-            _, shape_g, self.cfg = load_model(self.run_dir, "shape", device=self.device)
+            _, shape_g, self.cfg = runs.load_model(self.run_dir, "shape", device=self.device)
             # Stage 1's logits -> its argmax label map -> stage 2 (colour code, render, compose).
             self.pipeline = StackedPipeline(
                 shape_g, RenderFromLabels(self.stage, self.render_g), _argmax_labels

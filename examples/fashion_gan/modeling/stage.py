@@ -176,19 +176,28 @@ class Stage:
         raise NotImplementedError
 
     def reconstruction_loss(
-        self, cond: Conditions, *, l1_downsample: int = 1, l1_label_weights: tuple[float, ...] = ()
+        self,
+        cond: Conditions,
+        *,
+        l1_downsample: int = 1,
+        l1_label_weights: tuple[float, ...] = (),
+        pixel_weight: torch.Tensor | None = None,
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         """``fake -> scalar``: cross-entropy to the label map, or L1 to the image (its ``l1_downsample``-fold
-        block means: ``train.l1_downsample``; each pixel weighted by its label's ``l1_label_weights``)."""
+        block means: ``train.l1_downsample``; each pixel weighted by its label's ``l1_label_weights`` and
+        by ``pixel_weight`` ``(B, H, W)``, e.g. 0 where the generator was given another map than the
+        picture's)."""
         from condgan.losses import l1_reconstruction, segmentation_cross_entropy
 
         if self.reconstruction == "cross_entropy":
+            if pixel_weight is not None:
+                raise ValueError(f"pixel_weight: {self.name} is trained with a cross-entropy, not an L1")
             # build_conditions' one-hot already checked the label range: no second scan (a device sync).
             return lambda fake: segmentation_cross_entropy(fake, cond.labels, check_labels=False)
-        weight = None
+        weight = pixel_weight
         if l1_label_weights:
             table = torch.tensor(l1_label_weights, dtype=cond.images.dtype, device=cond.images.device)
-            weight = table[cond.labels]
+            weight = table[cond.labels] if weight is None else weight * table[cond.labels]
         return lambda fake: l1_reconstruction(fake, cond.images, downsample=l1_downsample, weight=weight)
 
     def reconstruction_weight(self, cfg: RunConfig) -> float:

@@ -2,7 +2,8 @@
 
 Each model trains on ground-truth segmentations, as the official code does: stage 1 (shape) learns the 7-class
 map from the merged 4x8x8 spatial constraint and the design code; stage 2 (render) learns the image from the
-colour-coded ground-truth map; the two are chained only at generation time.
+colour-coded ground-truth map; the two are chained only at generation time (unless
+``train.render_generated_maps`` gives the render stage 1's own maps for part of each batch).
 
 Everything a run needs to continue lives in its folder (``<run>/<model>/``): ``checkpoints/step-*/``
 (safetensors weights, optimizer states, RNG states, config, written atomically), ``metrics.jsonl`` and
@@ -55,6 +56,7 @@ from condgan.train.distributed import barrier
 from .. import runs
 from ..config import RunConfig
 from ..modeling import Stage, stage_for
+from .generated_maps import GeneratedMaps, load_stage_one
 from .samples import save_stage_samples
 from .sampling import StepBatches, step_loader
 from .step import make_step
@@ -351,6 +353,15 @@ class _Trainer:
         g_train, d_train = wrap_ddp(self.generator, self.dist), wrap_ddp(self.discriminator, self.dist)
         if self.cfg.train.compile:
             g_train, d_train = torch.compile(g_train), torch.compile(d_train)
+        maps = None
+        if self.stage.two_stage and self.cfg.train.render_generated_maps:
+            maps = GeneratedMaps(
+                load_stage_one(self.run_dir, self.cfg, device=self.device),
+                fraction=self.cfg.train.render_generated_maps,
+                z_dim=self.cfg.model.z_dim,
+                seed=self.cfg.train.seed,
+                rank=self.dist.rank,
+            )
         return make_step(
             self.stage,
             cfg=self.cfg,
@@ -363,6 +374,7 @@ class _Trainer:
             device=self.device,
             g_train=g_train,
             d_train=d_train,
+            maps=maps,
         )
 
     def loader(self, end_step: int) -> DataLoader:

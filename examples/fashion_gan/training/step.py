@@ -7,6 +7,7 @@ benchmarks time, so the two can never drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -16,8 +17,17 @@ from condgan.train import AuxiliaryClassification, Precision, conditional_gan_st
 
 from ..config import RunConfig
 from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
+from .generated_maps import GeneratedMaps
 
-__all__ = ["make_step", "prepare_inputs", "channels_last_inputs", "batch_conditions", "auxiliary_task"]
+__all__ = [
+    "make_step",
+    "prepare_step",
+    "PreparedStep",
+    "prepare_inputs",
+    "channels_last_inputs",
+    "batch_conditions",
+    "auxiliary_task",
+]
 
 
 def channels_last_inputs(inputs: StepInputs) -> StepInputs:
@@ -39,22 +49,59 @@ def batch_conditions(batch: dict, cfg: RunConfig, device: torch.device):
     )
 
 
-def prepare_inputs(
-    stage: Stage, batch: dict, *, cfg: RunConfig, text_encoder: nn.Module, device: torch.device
-) -> tuple[StepInputs, Conditions]:
-    """The networks' inputs of one step from a uint8 batch, and the batch's conditions.
+class PreparedStep(NamedTuple):
+    """One step's tensors: the networks' inputs, the batch's (true) conditions, the L1's pixel weights
+    ``(B, H, W)`` (None: every pixel counts)."""
+
+    inputs: StepInputs
+    cond: Conditions
+    pixel_weight: torch.Tensor | None
+
+
+def prepare_step(
+    stage: Stage,
+    batch: dict,
+    *,
+    cfg: RunConfig,
+    text_encoder: nn.Module,
+    device: torch.device,
+    maps: GeneratedMaps | None = None,
+    step: int = 0,
+) -> PreparedStep:
+    """The networks' inputs of one step from a uint8 batch, the batch's conditions and the L1's weights.
 
     The conditions on ``device``, the frozen design code, ``batch["noise"]`` as z, ``batch["mismatch"]`` as
     the mismatched pairs when present (else the batch rolled by one), in channels_last when
-    ``cfg.train.channels_last``.
+    ``cfg.train.channels_last``. With ``maps`` (a render model and ``train.render_generated_maps``) G renders
+    stage 1's maps in some rows and D judges that fake with them, while D's real and mismatched pairs keep the
+    true maps; the pixel weights are 1 where G's map agrees with the true one, else 0.
     """
     cond = batch_conditions(batch, cfg, device)
     with torch.no_grad():
         code = design_code(text_encoder, batch["word_ids"].to(device), cond.appearance, cfg.model)
     z = batch["noise"].to(device, non_blocking=True)
     mismatch = batch.get("mismatch")
-    inputs = stage.step_inputs(cond, code, z, None if mismatch is None else mismatch.to(device))
-    return (channels_last_inputs(inputs) if cfg.train.channels_last else inputs), cond
+    mismatch = None if mismatch is None else mismatch.to(device)
+    inputs = stage.step_inputs(cond, code, z, mismatch)
+    pixel_weight = None
+    if maps is not None:
+        if not stage.two_stage:
+            raise ValueError(f"maps: only a render model paints stage 1's maps, this is {stage.name}")
+        drawn, pixel_weight = maps(cond, code, step)
+        fake_side = stage.step_inputs(drawn, code, z, mismatch)
+        inputs = inputs._replace(g_inputs=fake_side.g_inputs, fake_conditions=fake_side.fake_conditions)
+    if cfg.train.channels_last:
+        inputs = channels_last_inputs(inputs)
+    return PreparedStep(inputs, cond, pixel_weight)
+
+
+def prepare_inputs(
+    stage: Stage, batch: dict, *, cfg: RunConfig, text_encoder: nn.Module, device: torch.device
+) -> tuple[StepInputs, Conditions]:
+    """The networks' inputs of one step from a uint8 batch, and the batch's conditions
+    ([`prepare_step`][fashion_gan.training.step.prepare_step] without generated maps)."""
+    prepared = prepare_step(stage, batch, cfg=cfg, text_encoder=text_encoder, device=device)
+    return prepared.inputs, prepared.cond
 
 
 def auxiliary_task(
@@ -97,6 +144,7 @@ def make_step(
     g_train: nn.Module | None = None,
     d_train: nn.Module | None = None,
     check_finite: bool = True,
+    maps: GeneratedMaps | None = None,
 ) -> Callable[[dict, int], dict[str, float]]:
     """A function ``(batch, step) -> losses`` that trains ``stage`` one step on a uint8 batch.
 
@@ -120,6 +168,7 @@ def make_step(
         g_train: what is called to run G (a DDP wrapper or a compiled module; default ``generator``).
         d_train: the same for D.
         check_finite: check losses and gradient norms before each optimizer step.
+        maps: stage 1's maps for part of each batch (``train.render_generated_maps``; render models only).
 
     Returns:
         ``step(batch, step_number)``: the losses of ``conditional_gan_step`` (``step_number`` names the
@@ -131,7 +180,9 @@ def make_step(
     d_call = discriminator if d_train is None else d_train
 
     def step(batch: dict, step_number: int) -> dict[str, float]:
-        inputs, cond = prepare_inputs(stage, batch, cfg=cfg, text_encoder=text_encoder, device=device)
+        inputs, cond, pixel_weight = prepare_step(
+            stage, batch, cfg=cfg, text_encoder=text_encoder, device=device, maps=maps, step=step_number
+        )
         # BatchNorm updates its running statistics in the forward pass, before any NaN check: keep a copy so
         # that a skipped step leaves no NaN behind in the buffers (or in the next checkpoint).
         buffers = _snapshot_buffers(generator, discriminator) if on_nonfinite == "skip" else None
@@ -145,7 +196,10 @@ def make_step(
             mismatched=inputs.mismatched,
             fake_conditions=inputs.fake_conditions,
             reconstruction=stage.reconstruction_loss(
-                cond, l1_downsample=tc.l1_downsample, l1_label_weights=tc.l1_label_weights
+                cond,
+                l1_downsample=tc.l1_downsample,
+                l1_label_weights=tc.l1_label_weights,
+                pixel_weight=pixel_weight,
             ),
             reconstruction_weight=stage.reconstruction_weight(cfg),
             loss=tc.loss,
