@@ -55,7 +55,7 @@ def _add_config_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--steps",
         type=int,
-        help="training steps of every model (clears train.render_steps; demo: 900, the render 1800)",
+        help="training steps of every model (clears train.render_steps; demo: 1200, the render 1800)",
     )
     g.add_argument("--batch-size", type=int, help="batch size per process")
     g.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="autocast (fp16 needs CUDA)")

@@ -293,10 +293,12 @@ def test_cli_steps_clear_render_steps_and_set_can_restore_them():
         return cli.config_from_args(cli.build_parser().parse_args(["train", "--out", "x", *options])).train
 
     demo = parsed("--preset", "demo")
-    assert (demo.steps, demo.render_steps, demo.shape_ema_decay) == (900, 1800, 0.0)
+    assert (demo.steps, demo.render_steps, demo.shape_ema_decay) == (1200, 1800, 0.0)
+    assert (demo.lr_decay, demo.shape_lr_decay, demo.lr_decay_start) == ("none", "linear", 0.5)
     quality = parsed("--preset", "quality")  # 128x128, batch 8: the render needs twice the demo's steps
     assert (quality.steps, quality.render_steps, quality.batch_size) == (1500, 3600, 8)
     assert (quality.ema_decay, quality.shape_ema_decay) == (0.99, None)
+    assert (quality.lr_decay, quality.shape_lr_decay) == ("none", None)
     assert (parsed("--preset", "demo", "--steps", "7").render_steps) == 0
     assert parsed("--preset", "demo", "--steps", "7", "--set", "train.render_steps=9").render_steps == 9
     with pytest.raises(ValueError, match="train.render_steps: expected an int >= 0, got -1"):
