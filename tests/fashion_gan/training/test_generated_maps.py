@@ -173,14 +173,6 @@ def test_config_errors_name_the_field(tiny_cfg, train, match):
         tiny_cfg(train=train).validate()
 
 
-@pytest.fixture
-def deterministic():
-    previous = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    yield
-    torch.use_deterministic_algorithms(previous)
-
-
 @pytest.mark.usefixtures("deterministic")
 def test_a_render_on_drawn_maps_trains_and_resumes_exactly(tiny_cfg, new_run, trained_run):
     """The whole loop with train.render_generated_maps: interrupted twice equals uninterrupted, bit for bit;

@@ -53,14 +53,6 @@ VARIANTS = {
 }
 
 
-@pytest.fixture
-def deterministic():
-    previous = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    yield
-    torch.use_deterministic_algorithms(previous)
-
-
 def values(model_dir: Path) -> list[dict]:
     return [
         {"step": r["step"], **{k: r[k] for k in VALUE_KEYS}}
