@@ -52,6 +52,9 @@ TINY = [
     "--set", "text.steps=20", "--set", "data.workers=0", "--set", "data.num_train=256",
     "--set", "data.num_test=32", "--set", "train.log_every=1", "--set", "train.checkpoint_every=1",
     "--set", "train.sample_every=1000", "--set", "train.threads=1", "--set", "train.classifier_init=''",
+    # A constant rate: the killed runs aim at another train.steps than the last segment, and a decaying rate
+    # is a function of train.steps (the demo preset's stage 1 decays).
+    "--set", "train.shape_lr_decay=none",
 ]  # fmt: skip
 
 LOSS_KEYS = ("d_total", "d_real", "d_mismatch", "d_fake", "g_adv", "g_rec", "g_total", "skipped")
@@ -70,6 +73,7 @@ def tiny_cfg(steps: int, **train) -> RunConfig:
             "checkpoint_every": 1,
             "sample_every": 1000,
             "classifier_init": "",  # the shipped teacher is for 64x64
+            "shape_lr_decay": "none",  # as TINY
         },
     )
     return base.replace(train=train) if train else base

@@ -125,7 +125,14 @@ def test_resumed_run_equals_uninterrupted_run(variant, tiny_cfg, new_run):
 def test_decaying_rate_follows_the_step_and_resumes_exactly(tiny_cfg, new_run, monkeypatch):
     """train.lr_decay: each step's rate is lr * lr_factor(step), in one call or across resumes."""
     cfg = tiny_cfg(
-        train={"steps": STEPS, "precision": "fp32", "lr_decay": "linear", "lr_decay_start": 0.5},
+        # shape_lr_decay None: stage 1 follows train.lr_decay (the tiny run's demo preset sets its own)
+        train={
+            "steps": STEPS,
+            "precision": "fp32",
+            "lr_decay": "linear",
+            "lr_decay_start": 0.5,
+            "shape_lr_decay": None,
+        },
         data={"workers": 0},
     )
     rates = []
