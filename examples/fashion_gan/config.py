@@ -513,10 +513,10 @@ def _demo() -> RunConfig:
         model=ModelConfig(width=0.25, keep_regions=(), classifier=True, antialias=0.5, upsample="resize"),
         train=TrainConfig(
             # Stage 1: without the EMA, measured to keep more of the sleeve than with it (docs/fashiongan.md,
-            # "Following the sentence"); 1200 steps whose rate falls linearly to 0 over the second half: over
-            # two seeds sleeve 0.85-0.86 and category 0.29-0.31 against 0.82-0.84 and 0.24-0.29 at 900 steps
-            # at a constant rate, for 1.3 more minutes (docs/fashiongan.md, "The render on stage 1's own
-            # maps, and stage 1's rate").
+            # "Following the sentence"); 1200 steps whose rate falls linearly to 0 over the second half: seed
+            # for seed (three seeds) more sleeve (+0.01 to +0.04) and as much or more category (means 0.29
+            # against 0.25-0.26) than 900 steps at a constant rate, for about 70 s more (docs/fashiongan.md,
+            # "The render on stage 1's own maps, and stage 1's rate").
             steps=1200,
             shape_lr_decay="linear",
             shape_ema_decay=0.0,
