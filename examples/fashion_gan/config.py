@@ -561,7 +561,9 @@ def _quality() -> RunConfig:
             sample_every=200,
             checkpoint_every=200,
             # Stage 1 at 128 keeps its EMA: without it sleeve was the same (0.922 against 0.926), one seed.
-            # Its rate stays constant, as measured (the demo's decay was not measured at 128).
+            # Its rate stays constant: the demo's falling rate lost sleeve (0.842 against 0.857), category
+            # and FD at 128 (one seed; docs/fashiongan.md, "The render on stage 1's own maps, and stage 1's
+            # rate").
             shape_ema_decay=None,
             shape_lr_decay=None,
             # The shipped teacher of 128x128 people. At class weight 0.1 it gave prints and category without
