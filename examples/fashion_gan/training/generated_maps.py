@@ -29,6 +29,7 @@ from condgan.layers import color_code_segmentation, one_hot_labels
 from .. import runs
 from ..config import RunConfig
 from ..modeling import NUM_LABELS, Conditions
+from .sampling import MAPS_STREAM, step_generator
 
 __all__ = ["GeneratedMaps", "load_stage_one"]
 
@@ -39,7 +40,7 @@ def load_stage_one(run_dir: str | Path, cfg: RunConfig, *, device) -> nn.Module:
     Raises:
         FileNotFoundError: the run has no stage 1 checkpoint (the message says how to train it or turn
             ``train.render_generated_maps`` off).
-        ValueError: stage 1 was trained at another image size or code width than ``cfg``.
+        ValueError: stage 1 was trained with another image size, code, noise or constraint than ``cfg``.
     """
     fraction = cfg.train.render_generated_maps
     off = "or set train.render_generated_maps=0"
@@ -53,7 +54,15 @@ def load_stage_one(run_dir: str | Path, cfg: RunConfig, *, device) -> nn.Module:
             f"train.render_generated_maps={fraction} needs the run's stage 1, and {Path(run_dir) / 'shape'} "
             f"has no checkpoint: train it first (fashion-gan train --out {run_dir} --stage shape), {off}"
         ) from None
-    for section, name in (("data", "image_size"), ("text", "hidden_size"), ("model", "wearer")):
+    shared = (
+        ("data", "image_size"),
+        ("text", "hidden_size"),
+        ("model", "wearer"),
+        ("model", "z_dim"),
+        ("model", "constraint_size"),
+        ("model", "constraint_mode"),
+    )
+    for section, name in shared:
         ours, theirs = getattr(getattr(cfg, section), name), getattr(getattr(shape_cfg, section), name)
         if ours != theirs:
             raise ValueError(
@@ -104,10 +113,7 @@ class GeneratedMaps:
 
     def rows_and_noise(self, batch: int, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The chosen rows (sorted indices) and stage 1's noise ``(len(rows), z_dim)`` of ``step``."""
-        # Arithmetic, not hash(): a str's hash changes from one process to the next.
-        gen = torch.Generator().manual_seed(
-            (self.seed * 1_000_003 + int(step) * 7919 + self.rank * 104_729) % 2**62
-        )
+        gen = step_generator(self.seed, int(step), MAPS_STREAM + 0x100 * self.rank)
         count = round(self.fraction * batch)
         rows = torch.randperm(batch, generator=gen)[:count].sort().values
         return rows, torch.randn(count, self.z_dim, generator=gen)

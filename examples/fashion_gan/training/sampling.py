@@ -18,11 +18,13 @@ from torch.utils.data import DataLoader, Dataset
 from condgan._checks import check_int
 from condgan.losses import derangement
 
-__all__ = ["step_indices", "step_noise", "step_mismatch", "StepBatches", "step_loader"]
+__all__ = ["step_generator", "step_indices", "step_noise", "step_mismatch", "StepBatches", "step_loader"]
 
 _INDEX_STREAM = 0x1D  # distinct SeedSequence streams for the indices, the noise and the mismatch of a step
 _NOISE_STREAM = 0x2A
 _MISMATCH_STREAM = 0x3B
+MAPS_STREAM = 0x4C
+"""The stream of ``train.render_generated_maps``' rows and noise (fashion_gan.training.generated_maps)."""
 
 
 def _check_split(global_batch: int, rank: int, world_size: int) -> None:
@@ -37,8 +39,17 @@ def _check_split(global_batch: int, rank: int, world_size: int) -> None:
         raise ValueError(f"global_batch: expected a multiple of world_size={world_size}, got {global_batch}")
 
 
-def _generator(seed: int, step: int, stream: int) -> torch.Generator:
-    # SeedSequence mixes (seed, step, stream) without the collisions of seed * K + step.
+def step_generator(seed: int, step: int, stream: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` that is a function of ``(seed, step, stream)`` alone, for a step's draws.
+
+    SeedSequence mixes the three without the collisions of ``seed * K + step``; each kind of draw of a step
+    (indices, noise, mismatched pairs, drawn maps) has its own ``stream``.
+
+    Examples:
+        >>> a, b = step_generator(0, 5, 1), step_generator(0, 5, 1)
+        >>> torch.equal(torch.rand(3, generator=a), torch.rand(3, generator=b))
+        True
+    """
     state = np.random.SeedSequence([seed, step, stream]).generate_state(1, dtype=np.uint64)[0]
     return torch.Generator().manual_seed(int(state) & 0x7FFF_FFFF_FFFF_FFFF)
 
@@ -77,7 +88,7 @@ def step_indices(
     _check_split(global_batch, rank, world_size)
     if global_batch > num_items:
         raise ValueError(f"global_batch: expected at most the dataset size {num_items}, got {global_batch}")
-    gen = _generator(seed, step, _INDEX_STREAM)
+    gen = step_generator(seed, step, _INDEX_STREAM)
     if num_items <= 65536:
         chosen = torch.randperm(num_items, generator=gen)[:global_batch]
     else:
@@ -117,7 +128,7 @@ def step_noise(
     check_int("dim", dim, low=1)
     check_int("seed", seed, low=0)
     _check_split(global_batch, rank, world_size)
-    z = torch.randn(global_batch, dim, generator=_generator(seed, step, _NOISE_STREAM))
+    z = torch.randn(global_batch, dim, generator=step_generator(seed, step, _NOISE_STREAM))
     per_rank = global_batch // world_size
     return z[rank * per_rank : (rank + 1) * per_rank]
 
@@ -143,7 +154,7 @@ def step_mismatch(step: int, *, batch: int, seed: int, rank: int = 0) -> torch.T
     check_int("batch", batch, low=2)
     check_int("seed", seed, low=0)
     check_int("rank", rank, low=0)
-    return derangement(batch, generator=_generator(seed, step, _MISMATCH_STREAM + 0x100 * rank))
+    return derangement(batch, generator=step_generator(seed, step, _MISMATCH_STREAM + 0x100 * rank))
 
 
 class StepBatches(Dataset):
