@@ -33,9 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         code = _dispatch(args)
-        # Under torchrun: destroy the process group before the interpreter exits, or gloo's threads can be
-        # torn down still joinable (a rare "terminate called without an active exception", SIGABRT, seen once
-        # in the two-process test). Only after success: a failed rank may leave others inside a collective.
+        # Under torchrun: a last barrier, then the process group destroyed, before the interpreter exits
+        # (else gloo can abort the rank at exit: see condgan.train.distributed.cleanup). Only after success: a
+        # failed rank may leave others inside a collective, and the barrier would then wait for them.
         cleanup()
         return code
     except TrainingStopped as err:
