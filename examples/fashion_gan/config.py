@@ -170,6 +170,10 @@ class TrainConfig:
     shape_classifier_warmup: int | None = None
     # Stage 1's lr_decay when not None; None = train.lr_decay.
     shape_lr_decay: str | None = None
+    # Synthetic data only: stage 1 takes its spatial constraint and appearance code from each person's garment
+    # twin (the same body, pose, hair and face in another person's garments), so that they cannot tell it the
+    # sleeve and garment the sentence should (docs/fashiongan.md, "Garment twins"). False = official.
+    shape_garment_twins: bool = False
     ema_buffers: str = "copy"  # copy | average: the EMA's BatchNorm statistics (make_ema average_buffers)
     on_nonfinite: str = "stop"  # stop | skip
     sample_every: int = 1000
@@ -283,6 +287,11 @@ class RunConfig:
                     f"got {self.train.classifier_init!r}"
                 )
             teacher_path(self.train.classifier_init)  # a shipped name or a .safetensors path
+        if self.train.shape_garment_twins and self.data.source != "synthetic":
+            raise ValueError(
+                f"train.shape_garment_twins: expected False with data.source {self.data.source!r} (only the "
+                "synthetic people can be drawn again in other garments), got True"
+            )
         if self.train.classifier_warmup_people and self.data.source != "synthetic":
             raise ValueError(
                 "train.classifier_warmup_people: expected 0 (the training split) with data.source "
@@ -416,7 +425,7 @@ def _validate_train(t: TrainConfig) -> None:
     check_choice("train.precision", t.precision, ("fp32", "bf16", "fp16"))
     check_choice("train.on_nonfinite", t.on_nonfinite, ("stop", "skip"))
     check_choice("train.ema_buffers", t.ema_buffers, ("copy", "average"))
-    for name in ("channels_last", "compile", "single_d_call", "tensorboard"):
+    for name in ("channels_last", "compile", "single_d_call", "tensorboard", "shape_garment_twins"):
         check_bool(f"train.{name}", getattr(t, name))
     if t.device != "auto":
         resolve_device(t.device, what="train.device")

@@ -93,8 +93,9 @@ def check_same_config(saved: dict, cfg: RunConfig, *, path: Path) -> None:
         raise ValueError(f"checkpoint {path} is from another configuration: " + "; ".join(diffs))
 
 
-def make_dataset(data: DataConfig, split: str):
-    """The dataset of ``data.source`` for ``split`` (``"train"`` or ``"test"``)."""
+def make_dataset(data: DataConfig, split: str, *, garment_twins: bool = False):
+    """The dataset of ``data.source`` for ``split`` (``"train"`` or ``"test"``); with ``garment_twins`` its
+    batches also carry each person's garment twin (synthetic data only)."""
     if data.source == "synthetic":
         from .data.synthetic import SyntheticMannequins
 
@@ -104,6 +105,11 @@ def make_dataset(data: DataConfig, split: str):
             num_train=data.num_train,
             num_test=data.num_test,
             seed=data.seed,
+            garment_twins=garment_twins,
+        )
+    if garment_twins:
+        raise ValueError(
+            f"garment_twins: only the synthetic people have garment twins, got data.source {data.source!r}"
         )
     if data.source == "official":
         from .data.official import OfficialFashionGAN

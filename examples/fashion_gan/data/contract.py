@@ -1,7 +1,8 @@
 """The sample contract shared by every FashionGAN dataset (synthetic mannequins and the official release).
 
 Every dataset item is a ``dict`` with exactly these keys (an optional ``"hn2"`` is added by the official
-loader when ``encode_hn2_rnn_100_2_full.mat`` is present):
+loader when ``encode_hn2_rnn_100_2_full.mat`` is present, ``"twin_image"`` and ``"twin_labels"`` by the
+synthetic data's ``garment_twins``):
 
 =============  =========================  ===============================================================
 key            type / shape               meaning
@@ -136,8 +137,9 @@ SAMPLE_KEYS = (
     "wearer",
     "index",
 )
-#: Keys an item may carry in addition (official text codes ``hn2``, official 8x8 constraint ``sr1_8``).
-OPTIONAL_KEYS = ("hn2", "sr1_8")
+#: Keys an item may carry in addition (official text codes ``hn2``, official 8x8 constraint ``sr1_8``; the
+#: synthetic data's garment twin ``twin_image`` / ``twin_labels``, shaped like ``image`` / ``labels``).
+OPTIONAL_KEYS = ("hn2", "sr1_8", "twin_image", "twin_labels")
 #: Integer-valued keys and their number of classes (``None``: any non-negative int).
 INT_KEYS = {
     "length": MAX_WORDS + 1,
@@ -227,6 +229,16 @@ def validate_sample(sample: Mapping[str, Any], *, image_size: int | None = None)
         raise ValueError(
             f"sample['wearer']: expected wearer[0] == gender {sample['gender']}, got {float(wearer[0])}"
         )
+    if "twin_image" in sample or "twin_labels" in sample:
+        if "twin_image" not in sample or "twin_labels" not in sample:
+            raise ValueError("sample: expected 'twin_image' and 'twin_labels' together, got one of them")
+        twin_image, twin = sample["twin_image"], sample["twin_labels"]
+        _check_tensor("sample['twin_image']", twin_image, torch.uint8, (3, h, w), f"(3, {h}, {w})")
+        _check_tensor("sample['twin_labels']", twin, torch.uint8, (h, w), f"({h}, {w})")
+        if twin.numel() and int(twin.max()) >= NUM_LABELS:
+            raise ValueError(
+                f"sample['twin_labels']: expected labels in [0, {NUM_LABELS - 1}], got {int(twin.max())}"
+            )
 
 
 def collate(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -303,6 +315,14 @@ def validate_batch(batch: Mapping[str, Any], *, image_size: int | None = None) -
     _check_tensor("batch['wearer']", batch["wearer"], torch.float32, (b, 7), "(B, 7)")
     for key in INT_KEYS:
         _check_tensor(f"batch[{key!r}]", batch[key], torch.int64, (b,), "(B,)")
+    if "twin_image" in batch or "twin_labels" in batch:
+        for key, dtype, shape, layout in (
+            ("twin_image", torch.uint8, (b, 3, h, w), f"(B, 3, {h}, {w})"),
+            ("twin_labels", torch.uint8, (b, h, w), f"(B, {h}, {w})"),
+        ):
+            if key not in batch:
+                raise ValueError(f"batch: expected 'twin_image' and 'twin_labels' together, missing {key!r}")
+            _check_tensor(f"batch[{key!r}]", batch[key], dtype, shape, layout)
     return b
 
 

@@ -380,8 +380,10 @@ class _Trainer:
     def loader(self, end_step: int) -> DataLoader:
         """Whole step batches from worker processes, a function of the step (see ``StepBatches``)."""
         cfg, dist = self.cfg, self.dist
+        # Stage 1 alone reads the twins: the render must see the person's own picture and appearance.
+        twins = cfg.train.shape_garment_twins and self.stage.kind == "shape"
         batches = StepBatches(
-            runs.make_dataset(cfg.data, "train"),
+            runs.make_dataset(cfg.data, "train", garment_twins=twins),
             start_step=self.step,
             num_steps=end_step - self.step,
             global_batch=cfg.train.batch_size * dist.world_size,

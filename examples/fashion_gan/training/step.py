@@ -6,6 +6,7 @@ benchmarks time, so the two can never drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -26,6 +27,7 @@ __all__ = [
     "prepare_inputs",
     "channels_last_inputs",
     "batch_conditions",
+    "twin_conditions",
     "auxiliary_task",
 ]
 
@@ -46,6 +48,18 @@ def batch_conditions(batch: dict, cfg: RunConfig, device: torch.device):
         batch["labels"].to(device, non_blocking=True),
         constraint_size=cfg.model.constraint_size,
         constraint_mode=cfg.model.constraint_mode,
+    )
+
+
+def twin_conditions(stage: Stage, cond: Conditions, batch: dict, cfg: RunConfig, device: torch.device):
+    """``cond`` with the spatial constraints and the appearance code of the batch's garment twins
+    (``batch["twin_image"]``, ``batch["twin_labels"]``; ``train.shape_garment_twins``); the label maps, the
+    pictures and the one-hot maps stay the person's own, so stage 1 still learns to draw the person's map."""
+    if stage.kind != "shape":
+        raise ValueError(f"batch: only stage 1 trains on garment twins, got twin pictures for {stage.name}")
+    twin = batch_conditions({"image": batch["twin_image"], "labels": batch["twin_labels"]}, cfg, device)
+    return dataclasses.replace(
+        cond, constraint4=twin.constraint4, constraint7=twin.constraint7, appearance=twin.appearance
     )
 
 
@@ -77,6 +91,8 @@ def prepare_step(
     true maps; the pixel weights are 1 where G's map agrees with the true one, else 0.
     """
     cond = batch_conditions(batch, cfg, device)
+    if "twin_labels" in batch:
+        cond = twin_conditions(stage, cond, batch, cfg, device)
     with torch.no_grad():
         code = design_code(text_encoder, batch["word_ids"].to(device), cond.appearance, cfg.model)
     z = batch["noise"].to(device, non_blocking=True)

@@ -19,11 +19,21 @@ from fashion_gan.data.synthetic.tables import (
     COLOR_CDF,
     NUM_U,
     SLEEVE_CDF,
+    U,
     column,
     pick,
 )
 
-__all__ = ["SPLITS", "ATTRIBUTE_KEYS", "sample_attributes", "check_attrs"]
+__all__ = [
+    "SPLITS",
+    "ATTRIBUTE_KEYS",
+    "GARMENT_UNIFORMS",
+    "sample_attributes",
+    "attributes_from_uniforms",
+    "garment_twins",
+    "twin_donors",
+    "check_attrs",
+]
 
 #: Split name -> split id used in the random seed.
 SPLITS = {"train": 0, "test": 1}
@@ -79,6 +89,22 @@ def sample_attributes(seed: int, split: str, indices: Sequence[int] | np.ndarray
     check_choice("split", split, tuple(SPLITS))
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     u = _uniforms(seed, SPLITS[split], idx) if idx.size else np.zeros((0, NUM_U))
+    return attributes_from_uniforms(u)
+
+
+def attributes_from_uniforms(u: np.ndarray) -> dict[str, np.ndarray]:
+    """The attributes of the samples whose uniforms are ``u`` ``(B, U)`` (``sample_attributes`` without the
+    draw): the official labels are inverse-CDF draws from ``u``'s columns.
+
+    Examples:
+        >>> a = sample_attributes(0, "train", [4, 9])
+        >>> b = attributes_from_uniforms(a["u"])
+        >>> all((a[k] == b[k]).all() for k in a)
+        True
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if u.ndim != 2 or u.shape[1] != NUM_U:
+        raise ValueError(f"u: expected shape (B, {NUM_U}), got {u.shape}")
     male = column(u, "gender") < 0.22
     category = np.where(male, pick(CAT_CDF_M, column(u, "category")), pick(CAT_CDF_F, column(u, "category")))
     sleeve = pick(SLEEVE_CDF[category], column(u, "sleeve"))
@@ -96,3 +122,65 @@ def sample_attributes(seed: int, split: str, indices: Sequence[int] | np.ndarray
         "body_width": column(u, "body_width"),
         "body_height": column(u, "body_height"),
     }
+
+
+#: The uniforms that choose what a person wears (garment type, sleeve, colour, print, lower garment, cut);
+#: every other column (gender, body, pose, place, hair, face, skin, hat, sunglasses, shoes, background, the
+#: sentence's wording) is the person's own.
+GARMENT_UNIFORMS = (
+    "category sleeve color color_r color_g color_b color_v sleeve_geom sleeve_len lower lower_color "
+    "lower_len hem loose neck neck_depth inner_color pat_type pat_freq pat_phase pat_angle pat_c1 pat_c2 "
+    "pat_c3 pat_n multi_word hood skirt_flare"
+).split()
+
+
+def garment_twins(attrs: Mapping[str, np.ndarray], donors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The same people wearing their donors' garments: row ``i`` keeps everything of ``attrs`` row ``i`` but
+    the ``GARMENT_UNIFORMS``, which come from ``donors`` row ``i``.
+
+    A person's category is redrawn from the donor's category uniform with the person's own gender, so a man's
+    twin never wears a dress; sleeve and colour follow from it as in
+    [`sample_attributes`][fashion_gan.data.synthetic.sample_attributes].
+
+    Args:
+        attrs: ``sample_attributes`` of ``B`` people.
+        donors: ``sample_attributes`` of ``B`` donors (any people, repeats allowed).
+
+    Returns:
+        ``sample_attributes``-style attributes of the ``B`` twins.
+
+    Examples:
+        >>> a, d = sample_attributes(0, "train", [0, 1]), sample_attributes(0, "train", [7, 8])
+        >>> t = garment_twins(a, d)
+        >>> bool((t["body_width"] == a["body_width"]).all()), bool((t["gender"] == a["gender"]).all())
+        (True, True)
+    """
+    n = check_attrs(attrs)
+    if check_attrs(donors) != n:
+        raise ValueError(f"donors: expected {n} donors (one per person), got {len(donors['gender'])}")
+    u = np.array(attrs["u"], dtype=np.float64, copy=True)
+    cols = [U[name] for name in GARMENT_UNIFORMS]
+    u[:, cols] = np.asarray(donors["u"], dtype=np.float64)[:, cols]
+    return attributes_from_uniforms(u)
+
+
+def twin_donors(seed: int, split: str, indices: Sequence[int] | np.ndarray, num_items: int) -> np.ndarray:
+    """Whose garments person ``i`` of ``split`` wears in its garment twin: another index of
+    ``[0, num_items)``, a pure function of ``(seed, split, i)`` (never ``i`` itself).
+
+    Examples:
+        >>> d = twin_donors(0, "train", [0, 1, 2], 10)
+        >>> d.shape, bool((d != [0, 1, 2]).all()), bool(((d >= 0) & (d < 10)).all())
+        ((3,), True, True)
+    """
+    seed = check_int("seed", seed, low=0)
+    check_choice("split", split, tuple(SPLITS))
+    num_items = check_int("num_items", num_items, low=2)
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= num_items):
+        raise ValueError(f"indices: expected values in [0, {num_items}), got {idx.min()}..{idx.max()}")
+    drawn = np.array(
+        [np.random.default_rng([seed, SPLITS[split], int(i), 0x7A1]).integers(0, num_items - 1) for i in idx],
+        dtype=np.int64,
+    )
+    return drawn + (drawn >= idx)  # skip the person: uniform over the other num_items - 1

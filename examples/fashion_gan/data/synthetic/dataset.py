@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from condgan._checks import check_choice, check_int, check_positive_int
+from condgan._checks import check_bool, check_choice, check_int, check_positive_int
 from fashion_gan.data.contract import (
     MAX_WORDS,
     WEARER_ATTRIBUTES,
@@ -17,7 +17,7 @@ from fashion_gan.data.contract import (
     official_vocabulary,
     uncollate,
 )
-from fashion_gan.data.synthetic.attributes import SPLITS, sample_attributes
+from fashion_gan.data.synthetic.attributes import SPLITS, garment_twins, sample_attributes, twin_donors
 from fashion_gan.data.synthetic.render import render_mannequins
 from fashion_gan.data.synthetic.sentences import sentence
 from fashion_gan.data.synthetic.tables import column
@@ -36,6 +36,13 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         seed: the dataset seed; sample ``i`` is a pure function of ``(seed, split, i)``.
         chunk: how many samples [`get_batch`][fashion_gan.data.synthetic.SyntheticMannequins.get_batch] draws
             at once (memory/speed trade-off).
+        garment_twins: also draw each person's garment twin: the same body, pose, hair, face, skin and
+            background wearing another person's garments
+            ([`garment_twins`][fashion_gan.data.synthetic.attributes.garment_twins], the donor from
+            [`twin_donors`][fashion_gan.data.synthetic.attributes.twin_donors]). Batches then carry
+            ``twin_image`` ``(B, 3, S, S)`` and ``twin_labels`` ``(B, S, S)`` too (twice the drawing). Stage 1
+            takes its spatial constraint and appearance from the twin (``train.shape_garment_twins``) so that
+            they cannot tell it the garment the sentence describes.
 
     Attributes:
         split: ``"train"`` or ``"test"``.
@@ -62,6 +69,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         num_test: int = 2000,
         seed: int = 0,
         chunk: int = 32,
+        garment_twins: bool = False,
     ) -> None:
         self.split = check_choice("split", split, tuple(SPLITS))
         self.image_size = check_int("image_size", image_size, low=16, high=1024)
@@ -69,6 +77,11 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         self.num_test = check_positive_int("num_test", num_test)
         self.seed = check_int("seed", seed, low=0)
         self.chunk = check_positive_int("chunk", chunk)
+        self.garment_twins = check_bool("garment_twins", garment_twins)
+        if garment_twins and len(self) < 2:
+            raise ValueError(
+                f"garment_twins: a twin wears another's garments, expected >= 2 people, got {len(self)}"
+            )
         self.vocabulary = official_vocabulary()
 
     def __len__(self) -> int:
@@ -77,7 +90,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
     def __repr__(self) -> str:
         return (
             f"SyntheticMannequins(split={self.split!r}, image_size={self.image_size}, "
-            f"num_train={self.num_train}, num_test={self.num_test}, seed={self.seed})"
+            f"num_train={self.num_train}, num_test={self.num_test}, seed={self.seed}"
+            + (", garment_twins=True)" if self.garment_twins else ")")
         )
 
     def attributes(self, indices: Any) -> dict[str, np.ndarray]:
@@ -99,16 +113,16 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         """
         idx = check_indices("indices", indices, len(self))
         attrs = sample_attributes(self.seed, self.split, idx)
-        b, s = idx.size, self.image_size
-        images = np.empty((b, 3, s, s), np.uint8)
-        labels = np.empty((b, s, s), np.uint8)
-        # Draw people of similar size and place together: each shape is painted over the window covering it
-        # in every sample of a chunk, so similar chunks paint smaller windows. Samples do not depend on order.
-        u = attrs["u"]
-        order = np.lexsort((column(u, "pos_x"), np.floor(column(u, "body_height") * 4)))
-        for start in range(0, b, self.chunk):
-            rows = order[start : start + self.chunk]
-            images[rows], labels[rows] = render_mannequins({k: v[rows] for k, v in attrs.items()}, s)
+        b = idx.size
+        images, labels = self._draw(attrs)
+        twins = {}
+        if self.garment_twins:
+            donor_idx = twin_donors(self.seed, self.split, idx, len(self))
+            twin_images, twin_labels = self._draw(
+                garment_twins(attrs, sample_attributes(self.seed, self.split, donor_idx))
+            )
+            twins = {"twin_image": torch.from_numpy(twin_images)}
+            twins["twin_labels"] = torch.from_numpy(twin_labels)
         sentences = [sentence(attrs, j) for j in range(b)]
         word_ids = torch.zeros(b, MAX_WORDS, dtype=torch.int64)
         lengths = []
@@ -129,7 +143,22 @@ class SyntheticMannequins(torch.utils.data.Dataset):
             "gender": torch.from_numpy(attrs["gender"]),
             "wearer": torch.from_numpy(wearer),
             "index": torch.from_numpy(idx.copy()),
+            **twins,
         }
+
+    def _draw(self, attrs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 pictures ``(B, 3, S, S)`` and label maps ``(B, S, S)`` of ``attrs``."""
+        b, s = attrs["u"].shape[0], self.image_size
+        images = np.empty((b, 3, s, s), np.uint8)
+        labels = np.empty((b, s, s), np.uint8)
+        # Draw people of similar size and place together: each shape is painted over the window covering it
+        # in every sample of a chunk, so similar chunks paint smaller windows. Samples do not depend on order.
+        u = attrs["u"]
+        order = np.lexsort((column(u, "pos_x"), np.floor(column(u, "body_height") * 4)))
+        for start in range(0, b, self.chunk):
+            rows = order[start : start + self.chunk]
+            images[rows], labels[rows] = render_mannequins({k: v[rows] for k, v in attrs.items()}, s)
+        return images, labels
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         return uncollate(self.get_batch([check_index("index", index, len(self), allow_negative=True)]))[0]
