@@ -84,7 +84,7 @@ def test_only_the_synthetic_data_has_twins(tiny_cfg):
 def test_the_loop_gives_twins_to_stage_one_only(tiny_cfg, new_run):
     """A whole stage-1 run with the option differs from one without (its constraints are the twins'); the
     render's batches never carry twins, so its training is the same with the option on or off."""
-    cfg = tiny_cfg(train={"steps": 2, "precision": "fp32"}, data={"workers": 0})
+    cfg = tiny_cfg(train={"steps": 2, "precision": "fp32", "shape_garment_twins": False}, data={"workers": 0})
     on = cfg.replace(train={"shape_garment_twins": True})
     with_twins = train_stage(on, stage="shape", run_dir=new_run("twins"), progress=False)
     without = train_stage(cfg, stage="shape", run_dir=new_run("plain"), progress=False)

@@ -26,7 +26,14 @@ or garment, back to front), ``render`` and ``dataset``.
 """
 
 from fashion_gan.data.contract import VOCABULARY_PATH, official_vocabulary
-from fashion_gan.data.synthetic.attributes import SPLITS, sample_attributes
+from fashion_gan.data.synthetic.attributes import (
+    GARMENT_UNIFORMS,
+    SPLITS,
+    attributes_from_uniforms,
+    garment_twins,
+    sample_attributes,
+    twin_donors,
+)
 from fashion_gan.data.synthetic.dataset import SyntheticMannequins
 from fashion_gan.data.synthetic.render import render_mannequins
 from fashion_gan.data.synthetic.sentences import make_sentence
@@ -37,6 +44,10 @@ __all__ = [
     "SPLITS",
     "COLOR_RGB",
     "sample_attributes",
+    "attributes_from_uniforms",
+    "garment_twins",
+    "twin_donors",
+    "GARMENT_UNIFORMS",
     "render_mannequins",
     "make_sentence",
     "official_vocabulary",

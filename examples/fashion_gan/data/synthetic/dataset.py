@@ -38,8 +38,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
             at once (memory/speed trade-off).
         garment_twins: also draw each person's garment twin: the same body, pose, hair, face, skin and
             background wearing another person's garments
-            ([`garment_twins`][fashion_gan.data.synthetic.attributes.garment_twins], the donor from
-            [`twin_donors`][fashion_gan.data.synthetic.attributes.twin_donors]). Batches then carry
+            ([`garment_twins`][fashion_gan.data.synthetic.garment_twins], the donor from
+            [`twin_donors`][fashion_gan.data.synthetic.twin_donors]). Batches then carry
             ``twin_image`` ``(B, 3, S, S)`` and ``twin_labels`` ``(B, S, S)`` too (twice the drawing). Stage 1
             takes its spatial constraint and appearance from the twin (``train.shape_garment_twins``) so that
             they cannot tell it the garment the sentence describes.
