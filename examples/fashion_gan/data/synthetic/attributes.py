@@ -124,12 +124,12 @@ def attributes_from_uniforms(u: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-#: The uniforms that choose what a person wears (garment type, sleeve, colour, print, lower garment, cut);
-#: every other column (gender, body, pose, place, hair, face, skin, hat, sunglasses, shoes, background, the
-#: sentence's wording) is the person's own.
+#: The uniforms that choose the garment a sentence describes (type, sleeve, colour, print, cut); every
+#: other column (gender, body, pose, place, hair, face, skin, hat, sunglasses, shoes, background, the
+#: sentence's wording, and the lower garment under a top, which no sentence names) is the person's own.
 GARMENT_UNIFORMS = (
-    "category sleeve color color_r color_g color_b color_v sleeve_geom sleeve_len lower lower_color "
-    "lower_len hem loose neck neck_depth inner_color pat_type pat_freq pat_phase pat_angle pat_c1 pat_c2 "
+    "category sleeve color color_r color_g color_b color_v sleeve_geom sleeve_len "
+    "hem loose neck neck_depth inner_color pat_type pat_freq pat_phase pat_angle pat_c1 pat_c2 "
     "pat_c3 pat_n multi_word hood skirt_flare"
 ).split()
 

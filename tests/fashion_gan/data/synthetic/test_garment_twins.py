@@ -45,6 +45,14 @@ def test_a_twin_keeps_the_person_and_wears_the_donors_garments(people, seed, dat
     assert np.array_equal(twins["category"][both_women], donors["category"][both_women])
 
 
+def test_the_twin_keeps_what_no_sentence_names():
+    # A sentence names one garment (a top or a dress): the lower garment under a top stays the person's, so
+    # stage 1 keeps it (swapping it too made stage 1 draw every lower garment down to the ankles).
+    assert {"lower", "lower_len", "lower_color"}.isdisjoint(GARMENT_UNIFORMS)
+    assert {"category", "sleeve", "color", "sleeve_len", "hem"} <= set(GARMENT_UNIFORMS)
+    assert set(GARMENT_UNIFORMS) <= set(U_NAMES)
+
+
 def test_a_person_wearing_their_own_garments_is_themselves():
     attrs = sample_attributes(0, "train", [3, 11, 40])
     same = garment_twins(attrs, attrs)
