@@ -173,7 +173,9 @@ def test_draws_from_more_people_when_asked(tiny_cfg, monkeypatch):
 
 
 def test_more_people_needs_the_synthetic_painter(tiny_cfg):
-    cfg = tiny_cfg(train={"classifier_warmup": 2, "classifier_warmup_people": 1000}).validate()
+    cfg = tiny_cfg(
+        train={"classifier_warmup": 2, "classifier_warmup_people": 1000, "shape_garment_twins": False}
+    ).validate()
     official = cfg.replace(data={"source": "official", "root": "x", "image_size": 128})
     with pytest.raises(ValueError, match="train.classifier_warmup_people: expected 0 .* 'official'"):
         official.validate()

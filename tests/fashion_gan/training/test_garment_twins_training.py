@@ -92,3 +92,19 @@ def test_the_loop_gives_twins_to_stage_one_only(tiny_cfg, new_run):
     render_on = train_stage(on, stage="render", run_dir=new_run("render_on"), progress=False)
     render_off = train_stage(cfg, stage="render", run_dir=new_run("render_off"), progress=False)
     assert values(render_on) == values(render_off)
+
+
+def test_a_presets_twins_are_off_on_the_release_and_an_explicit_ask_is_an_error():
+    from fashion_gan import cli
+
+    def cfg(*options):
+        args = cli.build_parser().parse_args(["train", "--out", "unused", "--preset", "demo", *options])
+        return cli.config_from_args(args)
+
+    assert cfg().train.shape_garment_twins is True  # the demo preset on its synthetic people
+    release = ("--data-source", "official", "--data-root", "somewhere", "--image-size", "128")
+    assert cfg(*release).train.shape_garment_twins is False
+    with pytest.raises(
+        ValueError, match="train.shape_garment_twins: expected False with data.source 'official'"
+    ):
+        cfg(*release, "--set", "train.shape_garment_twins=True")
