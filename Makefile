@@ -17,7 +17,7 @@ demo: $(VENV)/.installed
 	$(PY) -m fashion_gan demo --out runs/demo
 
 # The demo's networks at the paper's 128x128 (batch 8), from the 128x128 teacher: 27.6 minutes on 2 cores
-# (2026-12-07) before stage 1's garment twins (about 2 minutes more, not measured idle); writes runs/quality/.
+# (2026-12-07) before stage 1's garment twins (their cost at 128 not measured idle); writes runs/quality/.
 quality: $(VENV)/.installed
 	$(PY) -m fashion_gan demo --preset quality --out runs/quality
 

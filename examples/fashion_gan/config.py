@@ -532,7 +532,8 @@ def _demo() -> RunConfig:
             # Stage 1 reads its 8x8 constraint and appearance from each person's garment twin: a sleeve is
             # wider than a bare arm and a skirt than a leg, so the person's own constraint told stage 1 the
             # garment it wore. Two seeds: sleeve 0.91-0.92 against 0.85-0.86, category 0.31-0.34 against
-            # 0.29-0.31, FD 0-4 worse, about 60 s more (docs/fashiongan.md, "Garment twins").
+            # 0.29-0.31, FD 0-4 worse, no measurable time (drawn in the data worker; docs/fashiongan.md,
+            # "Garment twins").
             shape_garment_twins=True,
             render_steps=1800,  # the render's largest measured gain (docs/fashiongan.md, the render ablation)
             batch_size=16,
