@@ -19,6 +19,7 @@ __all__ = [
     "appearance_code",
     "APPEARANCE_DIM",
     "build_conditions",
+    "constraints_and_appearance",
 ]
 
 NUM_LABELS = 7
@@ -95,10 +96,9 @@ def build_conditions(
     images = images_to_float(images_u8)
     labels = labels_u8.long()
     one_hot = one_hot_labels(labels, NUM_LABELS)
-    constraint4 = spatial_constraint(
-        one_hot, size=constraint_size, table=FASHIONGAN_7_TO_4, mode=constraint_mode
+    constraint4, constraint7, appearance = _body_and_looks(
+        images, labels, one_hot, constraint_size, constraint_mode
     )
-    constraint7 = spatial_constraint(one_hot, size=constraint_size, table=None, mode=constraint_mode)
     return Conditions(
         images=images,
         labels=labels,
@@ -106,5 +106,35 @@ def build_conditions(
         constraint4=constraint4,
         constraint7=constraint7,
         seg_code=color_code_segmentation(labels),
-        appearance=appearance_code(images, labels),
+        appearance=appearance,
     )
+
+
+def constraints_and_appearance(
+    images_u8: torch.Tensor,
+    labels_u8: torch.Tensor,
+    *,
+    constraint_size: int = 8,
+    constraint_mode: str = "bicubic",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``constraint4`` ``(B, 4, m, m)``, ``constraint7`` ``(B, 7, m, m)`` and ``appearance`` ``(B, 7)`` of a
+    uint8 batch, as [`build_conditions`][fashion_gan.modeling.conditions.build_conditions] computes them,
+    without the rest (what a garment twin replaces in stage 1's conditions).
+
+    Examples:
+        >>> images = torch.zeros(2, 3, 16, 16, dtype=torch.uint8)
+        >>> labels = torch.zeros(2, 16, 16, dtype=torch.uint8)
+        >>> [tuple(t.shape) for t in constraints_and_appearance(images, labels)]
+        [(2, 4, 8, 8), (2, 7, 8, 8), (2, 7)]
+    """
+    images = images_to_float(images_u8)
+    labels = labels_u8.long()
+    return _body_and_looks(
+        images, labels, one_hot_labels(labels, NUM_LABELS), constraint_size, constraint_mode
+    )
+
+
+def _body_and_looks(images, labels, one_hot, size: int, mode: str):
+    constraint4 = spatial_constraint(one_hot, size=size, table=FASHIONGAN_7_TO_4, mode=mode)
+    constraint7 = spatial_constraint(one_hot, size=size, table=None, mode=mode)
+    return constraint4, constraint7, appearance_code(images, labels)

@@ -18,6 +18,7 @@ from condgan.train import AuxiliaryClassification, Precision, conditional_gan_st
 
 from ..config import RunConfig
 from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
+from ..modeling.conditions import constraints_and_appearance
 from .generated_maps import GeneratedMaps
 
 __all__ = [
@@ -57,10 +58,13 @@ def twin_conditions(stage: Stage, cond: Conditions, batch: dict, cfg: RunConfig,
     pictures and the one-hot maps stay the person's own, so stage 1 still learns to draw the person's map."""
     if stage.kind != "shape":
         raise ValueError(f"batch: only stage 1 trains on garment twins, got twin pictures for {stage.name}")
-    twin = batch_conditions({"image": batch["twin_image"], "labels": batch["twin_labels"]}, cfg, device)
-    return dataclasses.replace(
-        cond, constraint4=twin.constraint4, constraint7=twin.constraint7, appearance=twin.appearance
+    constraint4, constraint7, appearance = constraints_and_appearance(
+        batch["twin_image"].to(device, non_blocking=True),
+        batch["twin_labels"].to(device, non_blocking=True),
+        constraint_size=cfg.model.constraint_size,
+        constraint_mode=cfg.model.constraint_mode,
     )
+    return dataclasses.replace(cond, constraint4=constraint4, constraint7=constraint7, appearance=appearance)
 
 
 class PreparedStep(NamedTuple):

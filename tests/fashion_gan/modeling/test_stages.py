@@ -601,3 +601,17 @@ def test_d_head_and_spectral_norm_are_checked(tiny_cfg):
         tiny_cfg(model={"d_head": "hinge"}).validate()
     with pytest.raises(TypeError, match="model.d_spectral_norm: expected a bool"):
         tiny_cfg(model={"d_spectral_norm": 1}).validate()
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch=st.integers(1, 3), size=st.sampled_from([8, 16]), seed=st.integers(0, 2**31))
+def test_constraints_and_appearance_are_build_conditions_fields(batch, size, seed):
+    from fashion_gan.modeling.conditions import constraints_and_appearance
+
+    gen = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (batch, 3, size, size), generator=gen, dtype=torch.uint8)
+    labels = torch.randint(0, 7, (batch, size, size), generator=gen).to(torch.uint8)
+    cond = build_conditions(images, labels, constraint_size=4)
+    got = constraints_and_appearance(images, labels, constraint_size=4)
+    for name, tensor in zip(("constraint4", "constraint7", "appearance"), got, strict=True):
+        assert torch.equal(tensor, getattr(cond, name)), name

@@ -121,8 +121,10 @@ class SyntheticMannequins(torch.utils.data.Dataset):
             twin_images, twin_labels = self._draw(
                 garment_twins(attrs, sample_attributes(self.seed, self.split, donor_idx))
             )
-            twins = {"twin_image": torch.from_numpy(twin_images)}
-            twins["twin_labels"] = torch.from_numpy(twin_labels)
+            twins = {
+                "twin_image": torch.from_numpy(twin_images),
+                "twin_labels": torch.from_numpy(twin_labels),
+            }
         sentences = [sentence(attrs, j) for j in range(b)]
         word_ids = torch.zeros(b, MAX_WORDS, dtype=torch.int64)
         lengths = []
