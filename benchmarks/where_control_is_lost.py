@@ -19,7 +19,17 @@ Rows 2 and 4 against row 1 say how much the render and stage 1 each cost. Four m
 8. row 4 over the people asked for another sleeve;
 9. and 10. the same two for category;
 11. the people of row 10, their pictures read against their OWN category: how often the redress draws the
-    garment the person already wears instead of the one asked for (category only).
+    garment the person already wears instead of the one asked for (category only);
+12. to 15. row 4's sleeve over the people asked for each sleeve (long, short, sleeveless, unspecified: a
+    sentence without a sleeve names none that a picture could show).
+
+On the synthetic people the true picture of a redress exists: the person drawn in the partner's garments
+(``SyntheticMannequins.dressed_as``). Two more rows, over the pairs whose twin wears the partner's category,
+colour and sleeve (a man dressed as a woman in a dress wears another category):
+
+16. stage 2 alone on that TRUE map of the redress, with the partner's sentence: what the render loses when
+    the map is right;
+17. row 4 over the same pairs. Rows 16 and 17 apart is what stage 1's maps cost.
 
 Run after ``make demo`` (and its evaluation, which trains the detector)::
 
@@ -47,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 from fashion_gan import runs  # noqa: E402
 from fashion_gan.config import RunConfig  # noqa: E402
+from fashion_gan.data.contract import SLEEVE_NAMES  # noqa: E402
 from fashion_gan.evaluation.detectors import load_detector  # noqa: E402
 from fashion_gan.evaluation.judges import MULTICOLOR, targets_of  # noqa: E402
 from fashion_gan.inference.redress import Redresser  # noqa: E402
@@ -82,6 +93,9 @@ OTHER_SLEEVE_ROW = "both stages, partner's sentence, another sleeve"
 SAME_CATEGORY_ROW = "both stages, partner's sentence, the category the person wears"
 OTHER_CATEGORY_ROW = "both stages, partner's sentence, another category"
 KEPT_CATEGORY_ROW = "both stages, partner's sentence, another category: read as the person's own"
+ASKED_SLEEVE_ROWS = tuple(f"both stages, partner's sentence, asked {name}" for name in SLEEVE_NAMES)
+TRUE_REDRESS_ROW = "stage 2 alone: the true map of the person in the partner's garments, partner's sentence"
+TRUE_REDRESS_PAIRS_ROW = "both stages, partner's sentence, the same pairs"
 
 
 def stage_one_classifier(run_dir: Path, cfg: RunConfig) -> torch.nn.Module | None:
@@ -177,6 +191,21 @@ def measure(
         kept = _subset(_hits(detector, redressed["images"], own), ~same)
         nan = {name: torch.full_like(value, math.nan) for name, value in kept.items()}
         add(KEPT_CATEGORY_ROW, nan | {"category": kept["category"]})
+        for k, row in enumerate(ASKED_SLEEVE_ROWS):
+            asked = _subset(hits, wanted["sleeve"] == k)
+            add(
+                row,
+                {name: torch.full_like(value, math.nan) for name, value in asked.items()}
+                | {"sleeve": asked["sleeve"]},
+            )
+        if hasattr(test_set, "dressed_as"):  # synthetic people: the redress's true picture exists
+            true = test_set.dressed_as(idx, test_set.redress_pairs[idx])
+            wears = torch.stack([true[name] == wanted[name] for name in ("category", "color", "sleeve")]).all(
+                0
+            )
+            shown = redresser.render_labels(people, partner["word_ids"], true["labels"])
+            add(TRUE_REDRESS_ROW, _subset(_hits(detector, shown["images"], wanted), wears))
+            add(TRUE_REDRESS_PAIRS_ROW, _subset(hits, wears))
     return {
         row: {name: torch.cat(values).nanmean().item() for name, values in columns.items()}
         for row, columns in parts.items()

@@ -70,6 +70,9 @@ def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
         where.SAME_CATEGORY_ROW,
         where.OTHER_CATEGORY_ROW,
         where.KEPT_CATEGORY_ROW,
+        *where.ASKED_SLEEVE_ROWS,
+        where.TRUE_REDRESS_ROW,  # synthetic people: the redress's true picture exists
+        where.TRUE_REDRESS_PAIRS_ROW,
     ]
     for row in table.values():
         assert set(row) == set(where.COLUMNS)
@@ -77,12 +80,14 @@ def test_where_control_is_lost_reads_every_step(where, run_copy, capsys):
             assert math.isnan(value) or 0.0 <= value <= 1.0
     kept = table[where.KEPT_CATEGORY_ROW]  # category only: read against the person's own
     assert [name for name in where.COLUMNS if not math.isnan(kept[name])] in ([], ["category"])
+    for row in where.ASKED_SLEEVE_ROWS:  # sleeve only
+        assert all(math.isnan(table[row][name]) for name in where.COLUMNS if name != "sleeve")
     for row in (where.REAL_MAP_ROW, where.MAP_ROW):  # a label map has no colour
         assert math.isnan(table[row]["color_solid"]) and math.isnan(table[row]["color_multi"])
         assert 0.0 <= table[row]["sleeve"] <= 1.0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("| colour (solid) | colour (multicolour) | sleeve | category |")
-    assert len([line for line in lines if line.startswith("| ")]) == 12  # header and eleven rows
+    assert len([line for line in lines if line.startswith("| ")]) == 18  # header and seventeen rows
     assert any(line.startswith(f"| {where.MAP_ROW} | - | - | ") for line in lines)
 
 

@@ -148,6 +148,40 @@ class SyntheticMannequins(torch.utils.data.Dataset):
             **twins,
         }
 
+    def dressed_as(self, indices: Any, donors: Any) -> dict[str, torch.Tensor]:
+        """People ``indices`` drawn in the garments of ``donors`` (both of this split, row for row): the true
+        picture and label map of a redress, which real photographs never have.
+
+        Row ``i`` is person ``indices[i]``'s [`garment_twin`][fashion_gan.data.synthetic.garment_twins] with
+        ``donors[i]`` as the donor: the person's body, pose, hair, face and lower garment, the donor's top or
+        dress. The category is redrawn with the person's gender, so a man dressed as a woman in a dress wears
+        another category: compare the returned attributes with the donor's before reading them as the
+        donor's.
+
+        Returns:
+            uint8 ``image`` ``(B, 3, S, S)``, uint8 ``labels`` ``(B, S, S)``, and the int64 official
+            ``category``, ``color``, ``sleeve`` ``(B,)`` of what the twins wear.
+
+        Examples:
+            >>> ds = SyntheticMannequins(split="test", image_size=32, num_test=8)
+            >>> out = ds.dressed_as([0, 1], [1, 0])
+            >>> out["image"].shape, out["labels"].shape, out["sleeve"].dtype
+            (torch.Size([2, 3, 32, 32]), torch.Size([2, 32, 32]), torch.int64)
+        """
+        idx = check_indices("indices", indices, len(self))
+        donor_idx = check_indices("donors", donors, len(self))
+        if donor_idx.shape != idx.shape:
+            raise ValueError(f"donors: expected one donor per person ({idx.size}), got {donor_idx.size}")
+        twins = garment_twins(
+            sample_attributes(self.seed, self.split, idx), sample_attributes(self.seed, self.split, donor_idx)
+        )
+        images, labels = self._draw(twins)
+        return {
+            "image": torch.from_numpy(images),
+            "labels": torch.from_numpy(labels),
+            **{name: torch.from_numpy(twins[name]) for name in ("category", "color", "sleeve")},
+        }
+
     def _draw(self, attrs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """uint8 pictures ``(B, 3, S, S)`` and label maps ``(B, S, S)`` of ``attrs``."""
         b, s = attrs["u"].shape[0], self.image_size

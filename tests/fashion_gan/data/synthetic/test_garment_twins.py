@@ -136,6 +136,39 @@ def test_the_dataset_draws_each_persons_twin():
     assert len(uncollate(batch)) == 4
 
 
+def test_dressed_as_draws_the_person_in_the_donors_garments():
+    ds = SyntheticMannequins(split="test", image_size=32, num_test=40)
+    twins = SyntheticMannequins(split="test", image_size=32, num_test=40, garment_twins=True)
+    idx = [3, 11, 3, 39]
+    out = ds.dressed_as(idx, twin_donors(0, "test", idx, 40))
+    batch = twins.get_batch(idx)
+    assert torch.equal(out["image"], batch["twin_image"]) and torch.equal(out["labels"], batch["twin_labels"])
+    own = ds.dressed_as(idx, idx)  # in their own garments: themselves, attributes too
+    person = ds.get_batch(idx)
+    assert torch.equal(own["image"], person["image"]) and torch.equal(own["labels"], person["labels"])
+    for key in ("category", "color", "sleeve"):
+        assert torch.equal(own[key], person[key]) and own[key].dtype == torch.int64
+    # Two women: the twin wears the donor's category, colour and sleeve.
+    women = np.flatnonzero(ds.attributes(np.arange(40))["gender"] == 0)[:6]
+    swapped = ds.dressed_as(women, women[::-1])
+    donors = ds.get_batch(women[::-1])
+    for key in ("category", "color", "sleeve"):
+        assert torch.equal(swapped[key], donors[key]), key
+
+
+@pytest.mark.parametrize(
+    ("indices", "donors", "error", "match"),
+    [
+        ([0, 1], [1], ValueError, r"donors: expected one donor per person \(2\), got 1"),
+        ([0, 1], [1, 8], IndexError, "donors"),
+        ([8], [0], IndexError, "indices"),
+    ],
+)
+def test_dressed_as_errors(indices, donors, error, match):
+    with pytest.raises(error, match=match):
+        SyntheticMannequins(split="test", image_size=32, num_test=8).dressed_as(indices, donors)
+
+
 def test_the_dataset_refuses_twins_without_another_person():
     with pytest.raises(
         ValueError, match="garment_twins: a twin wears another's garments, expected >= 2 people"
