@@ -657,6 +657,7 @@ TRAIN_BASE = [
     "--preset", "demo", "--image-size", "32", "--width", "0.0625", "--batch-size", "4", "--steps", "1",
     "--no-progress", "--set", "text.steps=5", "--set", "data.workers=0", "--set", "data.num_train=64",
     "--set", "data.num_test=16", "--set", "train.sample_every=1000", "--set", "train.classifier_init=''",
+    "--set", "train.render_generated_maps=0",  # the demo's render reads stage 1, which most cases lack
 ]  # fmt: skip
 
 #: (mutation, valid?) appended after the tiny base (so they win); invalid ones must be rejected (exit 2).

@@ -536,6 +536,11 @@ def _demo() -> RunConfig:
             # "Garment twins").
             shape_garment_twins=True,
             render_steps=1800,  # the render's largest measured gain (docs/fashiongan.md, the render ablation)
+            # Half of each render batch on stage 1's own maps: with the twins' stage 1, two render seeds,
+            # solid colour 0.97-0.98 against 0.92-0.96, sleeve +0.006 to +0.010, FD as good or better, arm
+            # skin 1.1-1.4 dE further off, the render 20-30% slower (docs/fashiongan.md, "The render on the
+            # twins' maps").
+            render_generated_maps=0.5,
             batch_size=16,
             lr=1e-3,  # 5x the official rate: measured to halve stage 1's cross-entropy sooner, still stable
             # With the classifier the L1 can hold less: at 30 the multicolour garments get stripes and the
@@ -581,6 +586,10 @@ def _quality() -> RunConfig:
             # rate").
             shape_ema_decay=None,
             shape_lr_decay=None,
+            # The render on true maps only: at 128 the demo's half on stage 1's maps lost multicolour (0.05
+            # against 0.89), solid colour, sleeve (0.906 against 0.941) and FD (one seed; docs/fashiongan.md,
+            # "The render on the twins' maps").
+            render_generated_maps=0.0,
             # Garment twins (the demo's): at 128 sleeve 0.94 against 0.86 and category 0.30 against 0.23, FD 6
             # worse (one seed; docs/fashiongan.md, "At 128x128").
             # The shipped teacher of 128x128 people. At class weight 0.1 it gave prints and category without

@@ -33,6 +33,9 @@ TINY_OPTIONS = (
     "--set", "train.log_every=1", "--set", "train.sample_every=1000", "--set", "train.checkpoint_every=1000",
     # The demo's shipped teacher is for 64x64 and width 0.25 (tests of teachers make their own).
     "--set", "train.classifier_init=''",
+    # The demo's render reads stage 1's maps; tests that train a render alone have none (test_generated_maps
+    # covers the option).
+    "--set", "train.render_generated_maps=0",
 )  # fmt: skip
 
 #: The models of the shared run: (``train`` options, model folder).
