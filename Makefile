@@ -16,8 +16,8 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m fashion_gan demo --out runs/demo
 
-# The demo's networks at the paper's 128x128 (batch 8), from the 128x128 teacher: 27.6 minutes on 2 cores
-# (2026-12-07) before stage 1's garment twins (their cost at 128 not measured idle); writes runs/quality/.
+# The demo's networks at the paper's 128x128 (batch 8), from the 128x128 teacher: 24.6 minutes on 2 idle
+# cores (2026-12-08); writes runs/quality/.
 quality: $(VENV)/.installed
 	$(PY) -m fashion_gan demo --preset quality --out runs/quality
 
