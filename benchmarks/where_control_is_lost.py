@@ -130,6 +130,13 @@ def _subset(hits: dict[str, torch.Tensor], rows: torch.Tensor) -> dict[str, torc
     return {name: value[rows] for name, value in hits.items()}
 
 
+def _only(hits: dict[str, torch.Tensor], column: str) -> dict[str, torch.Tensor]:
+    """``hits`` with every column but ``column`` blanked (NaN): a row that reads one attribute only."""
+    return {
+        name: value if name == column else torch.full_like(value, math.nan) for name, value in hits.items()
+    }
+
+
 def _hits(detector, images_u8: torch.Tensor, targets: dict) -> dict[str, torch.Tensor]:
     with torch.no_grad():
         logits = detector(images_to_float(images_u8))
@@ -188,21 +195,13 @@ def measure(
         add(SAME_CATEGORY_ROW, _subset(hits, same))
         add(OTHER_CATEGORY_ROW, _subset(hits, ~same))
         # How often the redress draws the person's old category instead of the one asked for.
-        kept = _subset(_hits(detector, redressed["images"], own), ~same)
-        nan = {name: torch.full_like(value, math.nan) for name, value in kept.items()}
-        add(KEPT_CATEGORY_ROW, nan | {"category": kept["category"]})
+        add(KEPT_CATEGORY_ROW, _only(_subset(_hits(detector, redressed["images"], own), ~same), "category"))
         for k, row in enumerate(ASKED_SLEEVE_ROWS):
-            asked = _subset(hits, wanted["sleeve"] == k)
-            add(
-                row,
-                {name: torch.full_like(value, math.nan) for name, value in asked.items()}
-                | {"sleeve": asked["sleeve"]},
-            )
+            add(row, _only(_subset(hits, wanted["sleeve"] == k), "sleeve"))
         if hasattr(test_set, "dressed_as"):  # synthetic people: the redress's true picture exists
             true = test_set.dressed_as(idx, test_set.redress_pairs[idx])
-            wears = torch.stack([true[name] == wanted[name] for name in ("category", "color", "sleeve")]).all(
-                0
-            )
+            same_garment = [true[name] == wanted[name] for name in ("category", "color", "sleeve")]
+            wears = torch.stack(same_garment).all(0)
             shown = redresser.render_labels(people, partner["word_ids"], true["labels"])
             add(TRUE_REDRESS_ROW, _subset(_hits(detector, shown["images"], wanted), wears))
             add(TRUE_REDRESS_PAIRS_ROW, _subset(hits, wears))

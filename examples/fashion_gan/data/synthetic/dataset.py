@@ -117,9 +117,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         images, labels = self._draw(attrs)
         twins = {}
         if self.garment_twins:
-            donor_idx = twin_donors(self.seed, self.split, idx, len(self))
-            twin_images, twin_labels = self._draw(
-                garment_twins(attrs, sample_attributes(self.seed, self.split, donor_idx))
+            _, twin_images, twin_labels = self._draw_twins(
+                attrs, twin_donors(self.seed, self.split, idx, len(self))
             )
             twins = {
                 "twin_image": torch.from_numpy(twin_images),
@@ -172,15 +171,17 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         donor_idx = check_indices("donors", donors, len(self))
         if donor_idx.shape != idx.shape:
             raise ValueError(f"donors: expected one donor per person ({idx.size}), got {donor_idx.size}")
-        twins = garment_twins(
-            sample_attributes(self.seed, self.split, idx), sample_attributes(self.seed, self.split, donor_idx)
-        )
-        images, labels = self._draw(twins)
+        twins, images, labels = self._draw_twins(sample_attributes(self.seed, self.split, idx), donor_idx)
         return {
             "image": torch.from_numpy(images),
             "labels": torch.from_numpy(labels),
             **{name: torch.from_numpy(twins[name]) for name in ("category", "color", "sleeve")},
         }
+
+    def _draw_twins(self, attrs: dict[str, np.ndarray], donor_idx: np.ndarray):
+        """People ``attrs`` in the garments of this split's ``donor_idx``: (attributes, images, label maps)."""
+        twins = garment_twins(attrs, sample_attributes(self.seed, self.split, donor_idx))
+        return (twins, *self._draw(twins))
 
     def _draw(self, attrs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """uint8 pictures ``(B, 3, S, S)`` and label maps ``(B, S, S)`` of ``attrs``."""
