@@ -179,7 +179,7 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         }
 
     def _draw_twins(self, attrs: dict[str, np.ndarray], donor_idx: np.ndarray):
-        """People ``attrs`` in the garments of this split's ``donor_idx``: (attributes, images, label maps)."""
+        """People ``attrs`` in the garments of this split's ``donor_idx``: (attributes, images, maps)."""
         twins = garment_twins(attrs, sample_attributes(self.seed, self.split, donor_idx))
         return (twins, *self._draw(twins))
 
