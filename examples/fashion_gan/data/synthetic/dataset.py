@@ -151,15 +151,15 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         """People ``indices`` drawn in the garments of ``donors`` (both of this split, row for row): the true
         picture and label map of a redress, which real photographs never have.
 
-        Row ``i`` is person ``indices[i]``'s [`garment_twin`][fashion_gan.data.synthetic.garment_twins] with
-        ``donors[i]`` as the donor: the person's body, pose, hair, face and lower garment, the donor's top or
+        Row ``i`` is the garment twin of person ``indices[i]``
+        ([`garment_twins`][fashion_gan.data.synthetic.garment_twins]) with ``donors[i]`` as the donor: the person's body, pose, hair, face and lower garment, the donor's top or
         dress. The category is redrawn with the person's gender, so a man dressed as a woman in a dress wears
         another category: compare the returned attributes with the donor's before reading them as the
         donor's.
 
         Returns:
-            uint8 ``image`` ``(B, 3, S, S)``, uint8 ``labels`` ``(B, S, S)``, and the int64 official
-            ``category``, ``color``, ``sleeve`` ``(B,)`` of what the twins wear.
+            A dict of uint8 ``image`` ``(B, 3, S, S)`` and ``labels`` ``(B, S, S)``, and the int64 official
+                ``category``, ``color``, ``sleeve`` ``(B,)`` of what the twins wear.
 
         Examples:
             >>> ds = SyntheticMannequins(split="test", image_size=32, num_test=8)
