@@ -152,7 +152,8 @@ class SyntheticMannequins(torch.utils.data.Dataset):
         picture and label map of a redress, which real photographs never have.
 
         Row ``i`` is the garment twin of person ``indices[i]``
-        ([`garment_twins`][fashion_gan.data.synthetic.garment_twins]) with ``donors[i]`` as the donor: the person's body, pose, hair, face and lower garment, the donor's top or
+        ([`garment_twins`][fashion_gan.data.synthetic.garment_twins]) with ``donors[i]`` as the donor: the
+        person's body, pose, hair, face and lower garment, the donor's top or
         dress. The category is redrawn with the person's gender, so a man dressed as a woman in a dress wears
         another category: compare the returned attributes with the donor's before reading them as the
         donor's.
