@@ -181,6 +181,12 @@ LAYER_SPECS = [
     Spec("merge_labels", fn(L.merge_labels), lambda b: (labels(b),), call={"table": T74}),
     Spec("MergeLabels", module(L.MergeLabels), lambda b: (labels(b),), ctor={"table": T74}),
     Spec("merge_probabilities", fn(L.merge_probabilities), lambda b: (probs(b),), call={"table": T74}),
+    Spec(
+        "class_boundary",
+        fn(L.class_boundary),
+        lambda b: (labels(b),),
+        call={"first": 3, "second": 6, "radius": 1},
+    ),  # fmt: skip
     Spec("spatial_constraint", fn(L.spatial_constraint), lambda b: (labels(b, 32),), call={"size": 8}),
     Spec(
         "spatial_constraint(probs)",
@@ -307,6 +313,11 @@ LOSS_SPECS = [
         "segmentation_cross_entropy",
         fn(Lo.segmentation_cross_entropy),
         lambda b: (randn(b, 7, 8, 8), labels(b, 8)),
+    ),  # fmt: skip
+    Spec(
+        "segmentation_cross_entropy(weight)",
+        lambda ctor, call, logits, target, w: Lo.segmentation_cross_entropy(logits, target, weight=w),
+        lambda b: (randn(b, 7, 8, 8), labels(b, 8), randn(b, 8, 8, seed=1).abs()),
     ),  # fmt: skip
     Spec(
         "SegmentationCrossEntropy",

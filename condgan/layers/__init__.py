@@ -2,6 +2,7 @@
 
 - [`label_maps`][condgan.layers.label_maps]: one-hot encoding and class merging (FashionGAN 7 -> 4, ATR 18 ->
   7).
+- [`label_edges`][condgan.layers.label_edges]: the band where two classes of a label map meet.
 - [`spatial_constraint`][condgan.layers.spatial_constraint]: the paper's ``down-m(S0)`` soft masks.
 - [`conditioning`][condgan.layers.conditioning]: tile a code over a feature map and concatenate; the design
   code.
@@ -25,6 +26,7 @@ from condgan.layers.conv_norm_act import Conv3x3Block, ConvNormAct, DownBlock, U
 from condgan.layers.create_act import get_activation
 from condgan.layers.create_norm import get_norm_layer
 from condgan.layers.film import FiLM, film
+from condgan.layers.label_edges import class_boundary
 from condgan.layers.label_maps import (
     ATR_18_TO_7,
     ATR_LABELS,
@@ -69,6 +71,8 @@ __all__ = [
     "merge_probabilities",
     "OneHotLabels",
     "MergeLabels",
+    # label_edges
+    "class_boundary",
     # spatial_constraint
     "SPATIAL_CONSTRAINT_MODES",
     "spatial_constraint",

@@ -35,8 +35,13 @@ def segmentation_cross_entropy(
     *,
     ignore_index: int | None = None,
     check_labels: bool = True,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-pixel cross-entropy ``-mean_{b,y,x} log softmax(logits)[labels]``.
+
+    With ``weight`` each pixel's cross-entropy is scaled first, ``mean_{b,y,x} w_{b,y,x} CE_{b,y,x}`` over the
+    counted pixels, so a weight of 1 everywhere is the plain loss (the mean is not renormalised by the
+    weights, as in [`l1_reconstruction`][condgan.losses.l1_reconstruction]).
 
     Args:
         logits: ``(B, K, H, W)`` unnormalised class scores.
@@ -45,6 +50,8 @@ def segmentation_cross_entropy(
         ignore_index: a label value excluded from the mean.
         check_labels: scan integer labels for out-of-range values first (a clear error instead of a CUDA
             device assert); switch off in a hot loop whose labels are known good.
+        weight: ``(B, H, W)`` non-negative per-pixel weights, e.g. more on the thin band where two classes
+            meet ([`class_boundary`][condgan.layers.class_boundary]).
 
     Returns:
         A scalar (mean over the counted pixels).
@@ -54,6 +61,9 @@ def segmentation_cross_entropy(
         >>> labels = torch.zeros(1, 2, 2, dtype=torch.long)
         >>> round(float(segmentation_cross_entropy(logits, labels)), 4)  # log 4
         1.3863
+        >>> only_one = torch.tensor([[[2.0, 0.0], [0.0, 0.0]]])  # one pixel of four, weighted 2
+        >>> round(float(segmentation_cross_entropy(logits, labels, weight=only_one)), 4)  # log 4 * 2 / 4
+        0.6931
     """
     check_rank("logits", logits, 4, "(B, K, H, W)")
     check_floating("logits", logits)
@@ -68,7 +78,10 @@ def segmentation_cross_entropy(
             )
         if ignore_index is not None:
             raise ValueError(f"ignore_index: expected None with soft (float) labels, got {ignore_index}")
-        return F.cross_entropy(logits, labels)
+        if weight is None:
+            return F.cross_entropy(logits, labels)
+        _check_pixel_weight(weight, logits)
+        return (F.cross_entropy(logits, labels, reduction="none") * weight.to(logits.dtype)).mean()
     check_integer("labels", labels)
     b, k, h, w = logits.shape
     if labels.shape != (b, h, w):
@@ -79,7 +92,22 @@ def segmentation_cross_entropy(
         raise TypeError(f"ignore_index: expected an int or None, got {type(ignore_index).__name__}")
     if check_labels:
         check_label_range("labels", labels, k, ignore_index)
-    return F.cross_entropy(logits, labels.long(), ignore_index=-100 if ignore_index is None else ignore_index)
+    ignore = -100 if ignore_index is None else ignore_index
+    if weight is None:
+        return F.cross_entropy(logits, labels.long(), ignore_index=ignore)
+    _check_pixel_weight(weight, logits)
+    per_pixel = F.cross_entropy(logits, labels.long(), ignore_index=ignore, reduction="none")
+    counted = labels != ignore
+    # The plain loss's mean over the counted pixels (NaN when none is counted, as F.cross_entropy gives).
+    return (per_pixel * weight.to(per_pixel.dtype)).sum() / counted.sum()
+
+
+def _check_pixel_weight(weight: object, logits: torch.Tensor) -> None:
+    check_tensor("weight", weight)
+    check_floating("weight", weight)
+    expected = (logits.shape[0], *logits.shape[-2:])
+    if tuple(weight.shape) != expected:
+        raise ValueError(f"weight: expected shape (B, H, W) = {expected}, got {tuple(weight.shape)}")
 
 
 def l1_reconstruction(
@@ -158,9 +186,11 @@ class SegmentationCrossEntropy(nn.Module):
         self.ignore_index = ignore_index
         self.check_labels = check_labels
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return segmentation_cross_entropy(
-            logits, labels, ignore_index=self.ignore_index, check_labels=self.check_labels
+            logits, labels, ignore_index=self.ignore_index, check_labels=self.check_labels, weight=weight
         )
 
 

@@ -174,6 +174,10 @@ class TrainConfig:
     # twin (the same body, pose, hair and face in another person's garments), so that they cannot tell it the
     # sleeve and garment the sentence should (docs/fashiongan.md, "Garment twins"). False = official.
     shape_garment_twins: bool = False
+    # Stage 1: the cross-entropy of the pixels where upper clothes meet arms (within one pixel) weighted
+    # 1 + this in the samples whose sleeve is short, the weights then scaled to mean 1 over the batch
+    # (fashion_gan.training.sleeve_edges). 0 = official (every pixel alike).
+    shape_sleeve_edge_weight: float = 0.0
     ema_buffers: str = "copy"  # copy | average: the EMA's BatchNorm statistics (make_ema average_buffers)
     on_nonfinite: str = "stop"  # stop | skip
     sample_every: int = 1000
@@ -396,6 +400,7 @@ def _validate_train(t: TrainConfig) -> None:
     if not isinstance(t.classifier_init, str):
         raise TypeError(f"train.classifier_init: expected a str ('' = none), got {t.classifier_init!r}")
     check_number("train.ema_decay", t.ema_decay, low=0.0, high=1.0)
+    check_number("train.shape_sleeve_edge_weight", t.shape_sleeve_edge_weight, low=0.0)
     for name, check, what in (
         ("ema_decay", lambda n, v: check_number(n, v, low=0.0, high=1.0), "a number in [0, 1)"),
         ("class_weight", lambda n, v: check_number(n, v, low=0.0), "a number >= 0"),

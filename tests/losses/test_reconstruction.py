@@ -151,3 +151,38 @@ def test_weighted_l1_errors():
         l1_reconstruction(pred, pred, weight=torch.ones(2, 4, 4), downsample=2)
     with pytest.raises(ValueError, match=r"pred: expected shape \(B, C, H, W\) with a weight"):
         l1_reconstruction(torch.zeros(2, 3), torch.zeros(2, 3), weight=torch.ones(2, 4, 4))
+
+
+@settings(deadline=None, max_examples=15)
+@given(seed=st.integers(0, 1000), soft=st.booleans(), ignore=st.booleans())
+def test_weighted_cross_entropy_is_the_weighted_mean_of_the_pixels(seed, soft, ignore):
+    g = torch.Generator().manual_seed(seed)
+    logits, labels = torch.randn(2, 4, 3, 3, generator=g), torch.randint(0, 4, (2, 3, 3), generator=g)
+    ignore_index = 0 if ignore and not soft else None
+    target = torch.nn.functional.one_hot(labels, 4).permute(0, 3, 1, 2).float() if soft else labels
+    # Weight 1 everywhere is the plain loss.
+    ones = torch.ones(2, 3, 3)
+    torch.testing.assert_close(
+        segmentation_cross_entropy(logits, target, ignore_index=ignore_index, weight=ones),
+        segmentation_cross_entropy(logits, target, ignore_index=ignore_index),
+    )
+    # Any weights: each counted pixel's -log p scaled, the mean over the counted pixels.
+    weight = torch.rand(2, 3, 3, generator=g) * 3
+    per_pixel = -torch.log_softmax(logits, 1).gather(1, labels.unsqueeze(1))[:, 0]
+    counted = labels != 0 if ignore_index == 0 else torch.ones_like(labels, dtype=torch.bool)
+    expected = (per_pixel * weight)[counted].sum() / counted.sum()
+    got = segmentation_cross_entropy(logits, target, ignore_index=ignore_index, weight=weight)
+    torch.testing.assert_close(got, expected)
+    module = SegmentationCrossEntropy(ignore_index=ignore_index)(logits, target, weight)
+    torch.testing.assert_close(module, expected)
+
+
+def test_weighted_cross_entropy_errors():
+    logits, labels = torch.zeros(2, 7, 4, 4), torch.zeros(2, 4, 4, dtype=torch.long)
+    match = r"weight: expected shape \(B, H, W\) = \(2, 4, 4\), got \(2, 1, 4, 4\)"
+    with pytest.raises(ValueError, match=match):
+        segmentation_cross_entropy(logits, labels, weight=torch.ones(2, 1, 4, 4))
+    with pytest.raises(TypeError, match="weight"):
+        segmentation_cross_entropy(logits, labels, weight=torch.ones(2, 4, 4, dtype=torch.long))
+    with pytest.raises(TypeError, match="weight"):
+        segmentation_cross_entropy(logits, labels, weight=[[1.0]])

@@ -184,16 +184,17 @@ class Stage:
         pixel_weight: torch.Tensor | None = None,
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         """``fake -> scalar``: cross-entropy to the label map, or L1 to the image (its ``l1_downsample``-fold
-        block means: ``train.l1_downsample``; each pixel weighted by its label's ``l1_label_weights`` and
-        by ``pixel_weight`` ``(B, H, W)``, e.g. 0 where the generator was given another map than the
-        picture's)."""
+        block means: ``train.l1_downsample``; each pixel weighted by its label's ``l1_label_weights``).
+        ``pixel_weight`` ``(B, H, W)`` weights each pixel of either: for the L1 e.g. 0 where the generator
+        was given another map than the picture's, for stage 1's cross-entropy more where a short sleeve
+        ends."""
         from condgan.losses import l1_reconstruction, segmentation_cross_entropy
 
         if self.reconstruction == "cross_entropy":
-            if pixel_weight is not None:
-                raise ValueError(f"pixel_weight: {self.name} is trained with a cross-entropy, not an L1")
             # build_conditions' one-hot already checked the label range: no second scan (a device sync).
-            return lambda fake: segmentation_cross_entropy(fake, cond.labels, check_labels=False)
+            return lambda fake: segmentation_cross_entropy(
+                fake, cond.labels, check_labels=False, weight=pixel_weight
+            )
         weight = pixel_weight
         if l1_label_weights:
             table = torch.tensor(l1_label_weights, dtype=cond.images.dtype, device=cond.images.device)

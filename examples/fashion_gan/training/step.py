@@ -20,6 +20,7 @@ from ..config import RunConfig
 from ..modeling import Conditions, Stage, StepInputs, build_conditions, design_code
 from ..modeling.conditions import constraints_and_appearance
 from .generated_maps import GeneratedMaps
+from .sleeve_edges import sleeve_edge_weights
 
 __all__ = [
     "make_step",
@@ -92,7 +93,9 @@ def prepare_step(
     the mismatched pairs when present (else the batch rolled by one), in channels_last when
     ``cfg.train.channels_last``. With ``maps`` (a render model and ``train.render_generated_maps``) G renders
     stage 1's maps in some rows and D judges that fake with them, while D's real and mismatched pairs keep the
-    true maps; the pixel weights are 1 where G's map agrees with the true one, else 0.
+    true maps; the pixel weights are 1 where G's map agrees with the true one, else 0. For stage 1 with
+    ``train.shape_sleeve_edge_weight`` the weights are those of
+    [`sleeve_edge_weights`][fashion_gan.training.sleeve_edges.sleeve_edge_weights] (its cross-entropy's).
     """
     cond = batch_conditions(batch, cfg, device)
     if "twin_labels" in batch:
@@ -110,6 +113,8 @@ def prepare_step(
         drawn, pixel_weight = maps(cond, code, step)
         fake_side = stage.step_inputs(drawn, code, z, mismatch)
         inputs = inputs._replace(g_inputs=fake_side.g_inputs, fake_conditions=fake_side.fake_conditions)
+    if stage.kind == "shape" and cfg.train.shape_sleeve_edge_weight:
+        pixel_weight = sleeve_edge_weights(cond.labels, batch["sleeve"], cfg.train.shape_sleeve_edge_weight)
     if cfg.train.channels_last:
         inputs = channels_last_inputs(inputs)
     return PreparedStep(inputs, cond, pixel_weight)

@@ -105,8 +105,11 @@ def test_the_l1_holds_only_where_the_maps_agree():
     weights = (2.0,) * NUM_LABELS
     both = render.reconstruction_loss(cond, l1_label_weights=weights, pixel_weight=agree)(fake)
     assert float(both) == pytest.approx(2 * float(loss))
-    with pytest.raises(ValueError, match="pixel_weight: shape"):
-        get_stage("shape").reconstruction_loss(cond, pixel_weight=agree)
+    # Stage 1's cross-entropy takes the same per-pixel weights (train.shape_sleeve_edge_weight).
+    logits = torch.randn(2, NUM_LABELS, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
+    shape_loss = get_stage("shape").reconstruction_loss(cond, pixel_weight=agree)(logits)
+    one_pixel = torch.nn.functional.cross_entropy(logits[:1, :, :1, :1], cond.labels[:1, :1, :1])
+    assert float(shape_loss) == pytest.approx(float(one_pixel) / (2 * SIZE * SIZE))
 
 
 def _batch(cfg, size: int):
