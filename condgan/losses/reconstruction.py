@@ -102,10 +102,11 @@ def segmentation_cross_entropy(
     return (per_pixel * weight.to(per_pixel.dtype)).sum() / counted.sum()
 
 
-def _check_pixel_weight(weight: object, logits: torch.Tensor) -> None:
+def _check_pixel_weight(weight: object, like: torch.Tensor) -> None:
+    """``weight``: a floating ``(B, H, W)`` tensor for the ``(B, C, H, W)`` tensor ``like``."""
     check_tensor("weight", weight)
     check_floating("weight", weight)
-    expected = (logits.shape[0], *logits.shape[-2:])
+    expected = (like.shape[0], *like.shape[-2:])
     if tuple(weight.shape) != expected:
         raise ValueError(f"weight: expected shape (B, H, W) = {expected}, got {tuple(weight.shape)}")
 
@@ -152,11 +153,8 @@ def l1_reconstruction(
     check_positive_int("downsample", downsample)
     if weight is not None:
         check_tensor("weight", weight)
-        check_floating("weight", weight)
         check_rank("pred", pred, 4, "(B, C, H, W) with a weight")
-        expected = (pred.shape[0], *pred.shape[-2:])
-        if tuple(weight.shape) != expected:
-            raise ValueError(f"weight: expected shape (B, H, W) = {expected}, got {tuple(weight.shape)}")
+        _check_pixel_weight(weight, pred)
         if downsample > 1:
             raise ValueError(
                 f"weight: expected downsample=1 with per-pixel weights, got downsample={downsample}"
